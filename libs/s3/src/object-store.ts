@@ -1,0 +1,51 @@
+import type { Readable } from "node:stream";
+
+export interface ObjectInfo {
+  /** Key relative to the store's prefix. */
+  key: string;
+  size: number;
+  /** ETag without quotes. */
+  etag: string;
+  lastModified: Date;
+}
+
+export interface ObjectHead {
+  size: number;
+  etag: string;
+  metadata: Record<string, string>;
+}
+
+export interface PutOptions {
+  metadata?: Record<string, string>;
+  contentType?: string;
+}
+
+/**
+ * The only storage operations the services use, over one bucket and prefix. Keys are relative
+ * to the prefix; an adapter never reads or writes outside it.
+ */
+export interface ObjectStore {
+  /** Human-readable location, for logs and errors (`s3://bucket/prefix/`, `file:///dir/`). */
+  readonly location: string;
+  /** Lists keys under the prefix in lexicographic order, after `startAfter` when given. */
+  list(options?: { startAfter?: string }): AsyncIterable<ObjectInfo>;
+  head(key: string): Promise<ObjectHead | undefined>;
+  get(key: string): Promise<Readable>;
+  /**
+   * Writes an object whole or not at all: a reader sees the old object or the complete new
+   * one, never a part. A failed streaming upload leaves nothing behind.
+   */
+  put(key: string, body: Readable | Buffer | string, options?: PutOptions): Promise<{ etag: string }>;
+  delete(key: string): Promise<void>;
+}
+
+/** Rejects keys that could address anything outside the store's prefix or root. */
+export function assertSafeKey(key: string, location: string): void {
+  const bad =
+    key.length === 0 ||
+    key.length > 1024 ||
+    key.startsWith("/") ||
+    key.includes("\u0000") ||
+    key.split("/").some((part) => part === ".." || part === "." || part === "");
+  if (bad) throw new Error(`unsafe object key ${JSON.stringify(key.slice(0, 200))} for ${location}`);
+}

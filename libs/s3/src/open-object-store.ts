@@ -1,0 +1,20 @@
+import { fileURLToPath } from "node:url";
+import { LocalObjectStore } from "./local-object-store";
+import type { ObjectStore } from "./object-store";
+import { S3ObjectStore, createS3Client, type S3ClientOptions } from "./s3-object-store";
+import { parseS3Uri } from "./s3-uri";
+
+/**
+ * Opens `s3://bucket/prefix/`, `file:///dir/` or a plain directory path as an ObjectStore.
+ * S3 stores opened with the same client options share one client (one connection pool).
+ */
+export function openObjectStore(uri: string, s3: S3ClientOptions = {}): ObjectStore {
+  if (uri.startsWith("s3://")) return new S3ObjectStore(createS3Client(s3), parseS3Uri(uri));
+  if (uri.startsWith("file://")) return new LocalObjectStore(fileURLToPath(uri));
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) {
+    throw new Error(
+      `unsupported storage URI ${JSON.stringify(uri)}: expected s3://bucket/prefix/, file:///dir/ or a directory path`,
+    );
+  }
+  return new LocalObjectStore(uri);
+}

@@ -1,0 +1,2 @@
+export { startLocalS3Server } from "./local-s3-server";
+export type { LocalS3Server } from "./local-s3-server";
