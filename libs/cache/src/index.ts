@@ -1,0 +1,18 @@
+export { NORMALISE_LEVELS, normaliseText } from "./normalise";
+export type { NormaliseLevel } from "./normalise";
+export { STORED_KEY_BYTES, pairKey, pairText, splitPairText, storedKey } from "./pair-key";
+export type { PairKey } from "./pair-key";
+export { LruCache } from "./lru-cache";
+export { isSeniority } from "./seniority-store";
+export type { SeniorityStore } from "./seniority-store";
+export { MemoryStore } from "./memory-store";
+export { REDIS_LAYOUT, RedisStore, TARGET_FIELDS_PER_BUCKET, bucketCountFor } from "./redis-store";
+export type { RedisStoreOptions } from "./redis-store";
+export { LmdbStore } from "./lmdb-store";
+export { TwoTierCache } from "./two-tier-cache";
+export type { LookupResult } from "./two-tier-cache";
+export { CACHE_URL_FORMS, openSeniorityStore, redactUrl, validateCacheUrl } from "./open-store";
+export type { OpenStoreOptions } from "./open-store";
+export { redisBucketStats, redisDrop, redisEntries, redisNamespaces } from "./redis-admin";
+export type { BucketStats } from "./redis-admin";
+export { HashRing, MemcachedStore, parseMemcachedUrl } from "./memcached-store";

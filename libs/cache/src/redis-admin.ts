@@ -1,0 +1,115 @@
+import type { Redis } from "ioredis";
+import type { RedisStore } from "./redis-store";
+
+export interface BucketStats {
+  pairs: number;
+  bucketsConfigured: number;
+  bucketsUsed: number;
+  minFields: number;
+  avgFields: number;
+  maxFields: number;
+  /** Bucket count by Redis encoding: all `listpack` while the layout is compact. */
+  encodings: Record<string, number>;
+  /** Up to 10 buckets that left the compact encoding. */
+  nonCompact: string[];
+  /** MEMORY USAGE summed over the buckets. */
+  bytes: number;
+  bytesPerPair: number;
+}
+
+async function* scanKeys(redis: Redis, pattern: string): AsyncIterable<string[]> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+    cursor = next;
+    if (keys.length > 0) yield keys;
+  } while (cursor !== "0");
+}
+
+/** Model versions that have a namespace in this Redis. */
+export async function redisNamespaces(redis: Redis, prefix = "sen"): Promise<string[]> {
+  const out: string[] = [];
+  for await (const keys of scanKeys(redis, `${prefix}:*:meta`))
+    for (const k of keys) out.push(k.slice(prefix.length + 1, -":meta".length));
+  return out.sort();
+}
+
+/** Every stored (key, value) of the namespace, a SCAN page of buckets at a time. */
+export async function* redisEntries(store: RedisStore): AsyncIterable<Array<readonly [Buffer, number]>> {
+  const redis = store.client;
+  for await (const keys of scanKeys(redis, `${store.namespace}:*`)) {
+    const buckets = keys.filter((k) => !k.endsWith(":meta"));
+    // The raw reply (a flat array of Buffers): hgetallBuffer builds an object, whose string
+    // keys would mangle the binary fields.
+    const p = redis.pipeline();
+    for (const b of buckets) p.callBuffer("HGETALL", b);
+    const res = (await p.exec()) ?? [];
+    const out: Array<readonly [Buffer, number]> = [];
+    for (const [err, flat] of res) {
+      if (err) throw err;
+      const a = flat as Buffer[];
+      for (let i = 0; i + 1 < a.length; i += 2)
+        out.push([a[i] as Buffer, Number((a[i + 1] as Buffer).toString())]);
+    }
+    if (out.length > 0) yield out;
+  }
+}
+
+/** Pairs, bucket fill and encodings, and bytes per pair from MEMORY USAGE. */
+export async function redisBucketStats(store: RedisStore): Promise<BucketStats> {
+  const redis = store.client;
+  const s: BucketStats = {
+    pairs: 0,
+    bucketsConfigured: store.bucketCount,
+    bucketsUsed: 0,
+    minFields: Infinity,
+    avgFields: 0,
+    maxFields: 0,
+    encodings: {},
+    nonCompact: [],
+    bytes: 0,
+    bytesPerPair: 0,
+  };
+  for await (const keys of scanKeys(redis, `${store.namespace}:*`)) {
+    const buckets = keys.filter((k) => !k.endsWith(":meta"));
+    const p = redis.pipeline();
+    for (const b of buckets) p.hlen(b).object("ENCODING", b).memory("USAGE", b, "SAMPLES", "0");
+    const res = (await p.exec()) ?? [];
+    buckets.forEach((b, i) => {
+      const fields = Number(res[3 * i]?.[1] ?? 0);
+      const enc = String(res[3 * i + 1]?.[1] ?? "unknown");
+      s.pairs += fields;
+      s.bucketsUsed += 1;
+      s.minFields = Math.min(s.minFields, fields);
+      s.maxFields = Math.max(s.maxFields, fields);
+      s.encodings[enc] = (s.encodings[enc] ?? 0) + 1;
+      if (enc !== "listpack" && enc !== "ziplist" && s.nonCompact.length < 10) s.nonCompact.push(b);
+      s.bytes += Number(res[3 * i + 2]?.[1] ?? 0);
+    });
+  }
+  if (s.bucketsUsed === 0) s.minFields = 0;
+  s.avgFields = s.bucketsUsed > 0 ? s.pairs / s.bucketsUsed : 0;
+  s.bytesPerPair = s.pairs > 0 ? s.bytes / s.pairs : 0;
+  return s;
+}
+
+/**
+ * Deletes a namespace in small steps (SCAN a page, UNLINK it), so Redis is never blocked;
+ * the meta key goes last, so an interrupted drop can simply be run again.
+ */
+export async function redisDrop(
+  redis: Redis,
+  modelVersion: string,
+  onProgress: (deleted: number) => void = () => {},
+  prefix = "sen",
+): Promise<number> {
+  const ns = `${prefix}:${modelVersion}`;
+  let deleted = 0;
+  for await (const keys of scanKeys(redis, `${ns}:*`)) {
+    const buckets = keys.filter((k) => k !== `${ns}:meta`);
+    if (buckets.length > 0) deleted += await redis.unlink(...buckets);
+    onProgress(deleted);
+  }
+  deleted += await redis.unlink(`${ns}:meta`);
+  return deleted;
+}

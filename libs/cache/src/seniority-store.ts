@@ -1,0 +1,18 @@
+import type { PairKey } from "./pair-key";
+
+/**
+ * The shared (L2) store behind the in-process cache: only what the service calls. Every
+ * call is one round trip for the whole batch, whatever the batch size.
+ */
+export interface SeniorityStore {
+  /** Human-readable location without credentials, for logs. */
+  readonly description: string;
+  /** Values for `keys`, in order; `undefined` where the store has none. */
+  getMany(keys: readonly PairKey[]): Promise<Array<number | undefined>>;
+  setMany(entries: ReadonlyArray<readonly [PairKey, number]>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function isSeniority(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 7;
+}

@@ -1,0 +1,196 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LmdbStore } from "./lmdb-store";
+import { MemoryStore } from "./memory-store";
+import { openSeniorityStore, redactUrl, validateCacheUrl } from "./open-store";
+import { pairKey } from "./pair-key";
+import { RedisStore, bucketCountFor } from "./redis-store";
+import type { SeniorityStore } from "./seniority-store";
+import { startLocalMemcached, startLocalRedis, type LocalRedisServer } from "./testing";
+import { HashRing, MemcachedStore } from "./memcached-store";
+import { TwoTierCache } from "./two-tier-cache";
+
+let redis: LocalRedisServer;
+let dir: string;
+let memcached: Array<{ address: string; stop(): Promise<void> }>;
+beforeAll(async () => {
+  redis = await startLocalRedis();
+  memcached = await Promise.all([startLocalMemcached(), startLocalMemcached()]);
+  dir = await mkdtemp(join(tmpdir(), "lmdb-"));
+});
+afterAll(async () => {
+  await Promise.all(memcached.map((m) => m.stop()));
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const keys = (n: number, p = "k") =>
+  Array.from({ length: n }, (_, i) => pairKey(`${p} company ${i}\u0000title ${i}`));
+
+function contract(name: string, open: (ns: string) => Promise<SeniorityStore>) {
+  describe(`${name} store`, () => {
+    it("returns what was set, undefined for the rest, in order, in one batch", async () => {
+      const s = await open(`test-${randomUUID()}`);
+      const ks = keys(2000);
+      await s.setMany(ks.slice(0, 1000).map((k, i) => [k, (i % 7) + 1] as const));
+      const got = await s.getMany(ks);
+      expect(got.slice(0, 1000)).toEqual(ks.slice(0, 1000).map((_, i) => (i % 7) + 1));
+      expect(got.slice(1000).every((v) => v === undefined)).toBe(true);
+      expect(await s.getMany([])).toEqual([]);
+      await s.close();
+    });
+
+    it("keeps model versions apart", async () => {
+      const a = await open(`v1-${randomUUID()}`);
+      const b = await open(`v2-${randomUUID()}`);
+      const [k] = keys(1, "ns");
+      await a.setMany([[k as Buffer, 5]]);
+      expect(await b.getMany([k as Buffer])).toEqual([undefined]);
+      await a.close();
+      await b.close();
+    });
+  });
+}
+
+contract("memory", async () => new MemoryStore());
+contract("LMDB", async (ns) => LmdbStore.open(join(dir, "db"), ns));
+contract("memcached (two real memcached servers)", async (ns) =>
+  openSeniorityStore(`memcached://${memcached.map((m) => m.address).join(",")}`, { modelVersion: ns }),
+);
+contract("Redis (real redis-server)", async (ns) =>
+  openSeniorityStore(redis.url, { modelVersion: ns, expectedPairs: 100_000 }),
+);
+
+describe("LMDB store", () => {
+  it("survives closing and reopening (persistence)", async () => {
+    const path = join(dir, "persist");
+    const ks = keys(100, "persist");
+    const a = LmdbStore.open(path, "v1");
+    await a.setMany(ks.map((k) => [k, 4] as const));
+    await a.close();
+    const b = LmdbStore.open(path, "v1");
+    expect(await b.getMany(ks)).toEqual(ks.map(() => 4));
+    expect(b.size).toBe(100);
+    await b.close();
+  });
+});
+
+describe("Redis compact layout", () => {
+  it("derives the bucket count from expected pairs and keeps buckets listpack-encoded", async () => {
+    expect(bucketCountFor(20_000_000)).toBe(131_072);
+    expect(bucketCountFor(1_000_000)).toBe(8_192);
+    const client = new Redis(redis.url);
+    const ns = `layout-${randomUUID()}`;
+    const store = await RedisStore.open(client, { modelVersion: ns, expectedPairs: 100_000 });
+    expect(store.bucketCount).toBe(512);
+    const ks = keys(100_000, "layout");
+    for (let i = 0; i < ks.length; i += 10_000) {
+      await store.setMany(ks.slice(i, i + 10_000).map((k) => [k, 3] as const));
+    }
+    const sample = ks.slice(0, 50).map((k) => store.bucketKey(k));
+    for (const b of new Set(sample)) expect(await client.object("ENCODING", b)).toBe("listpack");
+    const fields = await client.hlen(sample[0] as string);
+    expect(fields).toBeGreaterThan(100);
+    expect(fields).toBeLessThan(512);
+    await store.close();
+  });
+
+  it("keeps the bucket count a namespace was created with, and warns", async () => {
+    const ns = `fixed-${randomUUID()}`;
+    const a = await RedisStore.open(new Redis(redis.url), { modelVersion: ns, expectedPairs: 1_000_000 });
+    const warnings: string[] = [];
+    const b = await RedisStore.open(new Redis(redis.url), {
+      modelVersion: ns,
+      expectedPairs: 10,
+      onWarning: (w) => warnings.push(w),
+    });
+    expect(b.bucketCount).toBe(a.bucketCount);
+    expect(warnings[0]).toMatch(/was created with 8192 buckets/);
+    await a.close();
+    await b.close();
+  });
+
+  it("treats a corrupted value as absent rather than using it", async () => {
+    const client = new Redis(redis.url);
+    const store = await RedisStore.open(client, { modelVersion: `bad-${randomUUID()}`, expectedPairs: 1000 });
+    const [k] = keys(1, "bad") as [Buffer];
+    await client.hset(store.bucketKey(k), k.subarray(0, 8), "9");
+    expect(await store.getMany([k])).toEqual([undefined]);
+    await store.close();
+  });
+});
+
+describe("Redis layout versions", () => {
+  it("refuses a namespace written in another layout, saying what to do", async () => {
+    const client = new Redis(redis.url);
+    const ns = `old-${randomUUID()}`;
+    await client.hset(`sen:${ns}:meta`, "buckets", "1024", "layout", "hash-buckets-v1");
+    await expect(RedisStore.open(client, { modelVersion: ns })).rejects.toThrow(
+      /uses layout hash-buckets-v1; this version reads hash-buckets-v2: drop it/,
+    );
+    client.disconnect();
+  });
+});
+
+describe("memcached store", () => {
+  it("spreads keys over the servers by consistent hashing; a removed server moves only its own keys", async () => {
+    const addrs = memcached.map((m) => m.address);
+    const store = new MemcachedStore(
+      addrs.map((a) => ({ host: "127.0.0.1", port: Number(a.split(":")[1]) })),
+      `ring-${randomUUID()}`,
+    );
+    const ks = keys(2000, "ring");
+    const owners = ks.map((k) => store.serverOf(k));
+    const share = owners.filter((o) => o === 0).length / owners.length;
+    expect(share).toBeGreaterThan(0.3);
+    expect(share).toBeLessThan(0.7);
+    await store.close();
+    const three = new HashRing(["a:1", "b:2", "c:3"]);
+    const two = new HashRing(["a:1", "b:2"]);
+    const moved = ks.filter((k) => three.serverOf(k) !== 2 && three.serverOf(k) !== two.serverOf(k)).length;
+    expect(moved).toBe(0); // keys on the servers that stay do not move
+  });
+
+  it("fails clearly when a server is down", async () => {
+    const s = await openSeniorityStore("memcached://127.0.0.1:1", { modelVersion: "x" });
+    await expect(s.getMany(keys(1, "down"))).rejects.toThrow(/memcached 127\.0\.0\.1:1/);
+    await s.close();
+  });
+});
+
+describe("openSeniorityStore", () => {
+  it("validates the URL form and redacts passwords", async () => {
+    expect(() => validateCacheUrl("mysql://x")).toThrow(/expected redis:\/\//);
+    expect(() => validateCacheUrl("lmdb:")).toThrow(/lmdb:\/\/\/absolute\/path/);
+    expect(redactUrl("redis://user:secret@host:6379/0")).toBe("redis://user:***@host:6379/0");
+    expect(redactUrl("redis://:secret@host:6379")).toBe("redis://:***@host:6379");
+  });
+
+  it("fails fast with the redacted address when Redis is unreachable", async () => {
+    const err = await openSeniorityStore("redis://:hunter2@127.0.0.1:1", { modelVersion: "x" }).catch(
+      (e: Error) => e,
+    );
+    expect(String(err)).toMatch(/cannot connect to Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1/);
+    expect(String(err)).not.toContain("hunter2");
+  });
+});
+
+describe("TwoTierCache", () => {
+  it("answers from L1, then L2 in one read, and reports misses", async () => {
+    const l2 = new MemoryStore();
+    const cache = new TwoTierCache(l2, 10);
+    await l2.setMany([[pairKey("a\u0000x"), 2]]);
+    await cache.storeMany([["b\u0000y", 6]]);
+    const r = await cache.lookupMany(["a\u0000x", "b\u0000y", "c\u0000z"]);
+    expect([...r.found]).toEqual([
+      ["b\u0000y", 6],
+      ["a\u0000x", 2],
+    ]);
+    expect(r).toMatchObject({ misses: ["c\u0000z"], l1Hits: 1, l2Hits: 1 });
+    expect((await cache.lookupMany(["a\u0000x"])).l1Hits).toBe(1); // promoted to L1
+  });
+});

@@ -1,0 +1,82 @@
+import { LruCache } from "./lru-cache";
+import { pairKey } from "./pair-key";
+import type { SeniorityStore } from "./seniority-store";
+
+export interface LookupResult {
+  /** Values found, by pair text. */
+  found: Map<string, number>;
+  /** Pair texts found in neither tier. */
+  misses: string[];
+  l1Hits: number;
+  l2Hits: number;
+  /** Time waiting on the L2 read, ms. */
+  l2ReadMs: number;
+}
+
+/**
+ * L1: a bounded in-process LRU keyed by the normalised pair text, so a hit costs one Map
+ * lookup and no hashing. L2: the shared store, keyed by the 128-bit hash of the same text.
+ */
+export class TwoTierCache {
+  private readonly l1: LruCache<string, number>;
+
+  constructor(
+    readonly l2: SeniorityStore,
+    l1MaxEntries: number,
+  ) {
+    this.l1 = new LruCache(l1MaxEntries);
+  }
+
+  get l1Size(): number {
+    return this.l1.size;
+  }
+
+  peekL1(text: string): number | undefined {
+    return this.l1.get(text);
+  }
+
+  /** L1 for every pair, then one L2 round trip for the pairs L1 lacks. */
+  async lookupMany(texts: Iterable<string>): Promise<LookupResult> {
+    const found = new Map<string, number>();
+    const l1Misses: string[] = [];
+    let l1Hits = 0;
+    for (const t of texts) {
+      const v = this.l1.get(t);
+      if (v === undefined) l1Misses.push(t);
+      else {
+        found.set(t, v);
+        l1Hits += 1;
+      }
+    }
+    if (l1Misses.length === 0) return { found, misses: [], l1Hits, l2Hits: 0, l2ReadMs: 0 };
+    const t0 = performance.now();
+    const values = await this.l2.getMany(l1Misses.map(pairKey));
+    const l2ReadMs = performance.now() - t0;
+    const misses: string[] = [];
+    let l2Hits = 0;
+    l1Misses.forEach((t, i) => {
+      const v = values[i];
+      if (v === undefined) misses.push(t);
+      else {
+        this.l1.set(t, v);
+        found.set(t, v);
+        l2Hits += 1;
+      }
+    });
+    return { found, misses, l1Hits, l2Hits, l2ReadMs };
+  }
+
+  /** Writes to L2 (one round trip), then L1. Returns the L2 write time, ms. */
+  async storeMany(entries: ReadonlyArray<readonly [string, number]>): Promise<number> {
+    const t0 = performance.now();
+    await this.l2.setMany(entries.map(([t, v]) => [pairKey(t), v] as const));
+    const ms = performance.now() - t0;
+    this.storeL1(entries);
+    return ms;
+  }
+
+  /** L1 only: when L2 is failing, values still serve this process. */
+  storeL1(entries: ReadonlyArray<readonly [string, number]>): void {
+    for (const [t, v] of entries) this.l1.set(t, v);
+  }
+}
