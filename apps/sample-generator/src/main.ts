@@ -1,0 +1,101 @@
+import { ConfigError, createProgress, formatHelp, parseOptions } from "@rl/cli";
+import { openObjectStore } from "@rl/s3";
+import { generateSamples } from "./generate-samples";
+import { GENERATOR_CLI_OPTIONS } from "./generator-options";
+import { seedFromText } from "./random";
+
+const USAGE = `usage: sample-generator [options]
+
+Writes realistic job postings as JSONL files named by Unix timestamp, one minute apart.`;
+
+/** The date of the assignment's example posting; fixed so --seed alone reproduces every byte. */
+const SEEDED_START_TIME = 1721183880;
+
+async function main(): Promise<void> {
+  const { values: o, help } = parseOptions(GENERATOR_CLI_OPTIONS, process.argv.slice(2), process.env);
+  if (help) {
+    process.stdout.write(formatHelp(USAGE, GENERATOR_CLI_OPTIONS));
+    return;
+  }
+  let store;
+  try {
+    store = openObjectStore(o.out, o.s3Endpoint ? { endpoint: o.s3Endpoint } : {});
+  } catch (err) {
+    throw new ConfigError(`--out (or GEN_OUT): ${(err as Error).message}`);
+  }
+  const files = Math.ceil(o.total / o.split);
+  const seedText = o.seed ?? String(Date.now());
+  const startTime =
+    o.startTime > 0
+      ? o.startTime
+      : o.seed !== undefined
+        ? SEEDED_START_TIME
+        : Math.floor(Date.now() / 60_000) * 60 - (files - 1) * 60;
+
+  const progress = createProgress({ label: "generating", total: o.total, unit: "postings" });
+  const summary = await generateSamples(
+    store,
+    {
+      total: o.total,
+      split: o.split,
+      startTime,
+      gzip: o.gzip,
+      seed: seedFromText(seedText),
+      zipfExponent: o.zipf,
+      titlesPerCompany: o.titlesPerCompany,
+      variantRate: o.variantRate,
+      badRate: o.badRate,
+      longLineBytes: o.longLineBytes,
+      vocabulary: { companies: o.companies, titles: o.titles, locations: 500 },
+      countDistinct: true,
+    },
+    (n) => progress.set(n),
+  );
+  progress.done();
+  const { keys, ...rest } = summary;
+  const report = {
+    out: store.location,
+    seed: seedText,
+    firstKey: keys[0],
+    lastKey: keys[keys.length - 1],
+    ...rest,
+  };
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    return;
+  }
+  const rows: Array<[string, string]> = [
+    ["output", store.location],
+    ["files", `${summary.files} (${report.firstKey} .. ${report.lastKey})`],
+    ["postings", summary.records.toLocaleString("en-US")],
+    ["lines", summary.lines.toLocaleString("en-US")],
+    [
+      "distinct pairs",
+      `${summary.distinctPairs.toLocaleString("en-US")} (1 per ${(summary.records / Math.max(1, summary.distinctPairs)).toFixed(1)} postings)`,
+    ],
+    ["near-duplicate variants", summary.variants.toLocaleString("en-US")],
+    [
+      "hostile records",
+      Object.entries(summary.hostile)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ") || "none",
+    ],
+    ["bytes", `${(summary.bytes / 1e6).toFixed(1)} MB`],
+    [
+      "time",
+      `${summary.seconds.toFixed(2)} s (${Math.round(summary.records / summary.seconds).toLocaleString("en-US")} postings/s)`,
+    ],
+    ["seed", seedText],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n");
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`sample-generator: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`sample-generator: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
