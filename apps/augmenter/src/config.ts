@@ -1,0 +1,234 @@
+import { option } from "@rl/cli";
+import { CACHE_URL_FORMS, NORMALISE_LEVELS, validateCacheUrl } from "@rl/cache";
+
+export const AUGMENTER_OPTIONS = {
+  rawUri: option.string("raw-uri", "Where inputs arrive: s3://bucket/prefix/, file:///dir/ or a directory", {
+    env: "RAW_URI",
+    default: "s3://rl-data/job-postings-raw/",
+  }),
+  modUri: option.string("mod-uri", "Where outputs go", {
+    env: "MOD_URI",
+    default: "s3://rl-data/job-postings-mod/",
+  }),
+  errorsUri: option.optionalString(
+    "errors-uri",
+    "Where dead letters go (default: beside the outputs, job-postings-errors/ for the default layout, else <parent of MOD_URI>/errors/)",
+    { env: "ERRORS_URI" },
+  ),
+  s3Endpoint: option.optionalString(
+    "s3-endpoint",
+    "Custom S3 endpoint (MinIO, s3rver, LocalStack); implies path-style. Credentials and AWS_REGION come from the standard AWS chain",
+    { env: "S3_ENDPOINT" },
+  ),
+  grpcAddr: option.string("grpc-addr", "host:port of the seniority model", {
+    env: "SENIORITY_GRPC_ADDR",
+    default: "127.0.0.1:50051",
+  }),
+  grpcTls: option.boolean("grpc-tls", "Use TLS to the model", { env: "SENIORITY_GRPC_TLS", default: false }),
+  grpcCa: option.optionalString(
+    "grpc-ca",
+    "PEM CA bundle for the model's TLS certificate (implies --grpc-tls)",
+    { env: "SENIORITY_GRPC_CA" },
+  ),
+  cacheUrl: {
+    ...option.string(
+      "cache-url",
+      "L2 cache: redis://, rediss://, lmdb:///path or lmdb:relative/path (embedded), memory:",
+      {
+        env: "CACHE_URL",
+        default: "lmdb:.data/cache",
+        secret: true,
+      },
+    ),
+    accepted: CACHE_URL_FORMS,
+    parse(raw: string): string {
+      validateCacheUrl(raw);
+      return raw;
+    },
+  },
+  modelVersion: option.string("model-version", "Cache namespace; a new model version starts an empty one", {
+    env: "MODEL_VERSION",
+    default: "v1",
+    pattern: /^[A-Za-z0-9._-]{1,64}$/,
+    patternHint: "1-64 letters, digits, '.', '_' or '-'",
+  }),
+  normalise: option.oneOf(
+    "normalize",
+    "How pairs are normalised before keying and inference",
+    NORMALISE_LEVELS,
+    { env: "NORMALIZE", default: "default" },
+  ),
+  expectedPairs: option.number(
+    "expected-pairs",
+    "Pairs the Redis namespace is sized for (fixes its bucket count when first created)",
+    { env: "EXPECTED_PAIRS", default: 20_000_000, integer: true, min: 1 },
+  ),
+  l1MaxEntries: option.number("l1-max-entries", "In-process L1 cache bound (≈100 B an entry)", {
+    env: "L1_MAX_ENTRIES",
+    default: 500_000,
+    integer: true,
+    min: 1,
+  }),
+  modelRate: option.number("model-rate", "Pairs per second the model sustains; sends are paced to it", {
+    env: "MODEL_RATE",
+    default: 1000,
+    min: 1,
+  }),
+  modelBatchSize: option.number("model-batch-size", "Pairs per model call", {
+    env: "MODEL_BATCH_SIZE",
+    default: 1000,
+    integer: true,
+    min: 1,
+    max: 100_000,
+  }),
+  modelLingerMs: option.number("model-linger-ms", "How long a partial batch waits for more pairs", {
+    env: "MODEL_LINGER_MS",
+    default: 50,
+    min: 0,
+  }),
+  modelMaxInFlight: option.number("model-max-in-flight", "Model calls in flight at once", {
+    env: "MODEL_MAX_IN_FLIGHT",
+    default: 2,
+    integer: true,
+    min: 1,
+  }),
+  modelDeadlineMs: option.number("model-deadline-ms", "Deadline of each model call", {
+    env: "MODEL_DEADLINE_MS",
+    default: 30_000,
+    integer: true,
+    min: 1,
+  }),
+  modelMaxAttempts: option.number(
+    "model-max-attempts",
+    "Tries per batch on UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED or a malformed answer",
+    { env: "MODEL_MAX_ATTEMPTS", default: 5, integer: true, min: 1 },
+  ),
+  modelBackoffMs: option.number("model-backoff-ms", "First retry delay (doubles per attempt, jittered)", {
+    env: "MODEL_BACKOFF_MS",
+    default: 250,
+    min: 0,
+  }),
+  modelBackoffMaxMs: option.number("model-backoff-max-ms", "Longest retry delay", {
+    env: "MODEL_BACKOFF_MAX_MS",
+    default: 10_000,
+    min: 0,
+  }),
+  fileConcurrency: option.number("file-concurrency", "Files processed at once", {
+    env: "FILE_CONCURRENCY",
+    default: 4,
+    integer: true,
+    min: 1,
+  }),
+  chunkRecords: option.number("chunk-records", "Records resolved together (one L2 round trip)", {
+    env: "CHUNK_RECORDS",
+    default: 2000,
+    integer: true,
+    min: 1,
+  }),
+  chunkWindow: option.number("chunk-window", "Chunks of one file resolved at once", {
+    env: "CHUNK_WINDOW",
+    default: 8,
+    integer: true,
+    min: 1,
+  }),
+  maxRecordBytes: option.number(
+    "max-record-bytes",
+    "Longest record kept whole; longer lines are dead-lettered with their head",
+    { env: "MAX_RECORD_BYTES", default: 32 * 1024 * 1024, integer: true, min: 1024 },
+  ),
+  maxRecordLines: option.number("max-record-lines", "Most lines one pretty-printed object may span", {
+    env: "MAX_RECORD_LINES",
+    default: 10_000,
+    integer: true,
+    min: 1,
+  }),
+  pollIntervalMs: option.number("poll-interval-ms", "serve: time between listings of the raw prefix", {
+    env: "POLL_INTERVAL_MS",
+    default: 10_000,
+    integer: true,
+    min: 100,
+  }),
+  lookbackSeconds: option.number(
+    "lookback-seconds",
+    "serve: re-list this far behind the newest input, for late files",
+    { env: "LOOKBACK_SECONDS", default: 86_400, integer: true, min: 0 },
+  ),
+  fileRetryBaseMs: option.number(
+    "file-retry-base-ms",
+    "serve: first wait before retrying a failed file (doubles each time, up to 10 min)",
+    { env: "FILE_RETRY_BASE_MS", default: 5_000, integer: true, min: 0 },
+  ),
+  fileMaxAttempts: option.number(
+    "file-max-attempts",
+    "serve: failures of the same input before it is set aside until re-uploaded",
+    { env: "FILE_MAX_ATTEMPTS", default: 5, integer: true, min: 1 },
+  ),
+  shutdownGraceMs: option.number(
+    "shutdown-grace-ms",
+    "On SIGTERM, time for files in flight to finish before their uploads are aborted",
+    { env: "SHUTDOWN_GRACE_MS", default: 30_000, integer: true, min: 0 },
+  ),
+  httpHost: option.string("http-host", "Address of the /metrics, /healthz, /readyz port", {
+    env: "HTTP_HOST",
+    default: "127.0.0.1",
+  }),
+  httpPort: option.number("http-port", "Port of /metrics, /healthz, /readyz (0 picks one, -1 disables)", {
+    env: "HTTP_PORT",
+    default: 9465,
+    integer: true,
+    min: -1,
+    max: 65535,
+  }),
+  logLevel: option.oneOf(
+    "log-level",
+    "Log level",
+    ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const,
+    { env: "LOG_LEVEL", default: "info" },
+  ),
+  report: option.optionalString("report", "run: write the run report as JSON to this path", {
+    env: "REPORT_PATH",
+  }),
+  importFormat: option.oneOf(
+    "format",
+    "cache import: row format (auto: from the file name)",
+    ["auto", "jsonl", "csv", "tsv"] as const,
+    { default: "auto" },
+  ),
+  overwrite: option.boolean(
+    "overwrite",
+    "cache import: replace an existing different value (default: keep it, count a conflict)",
+    { default: false },
+  ),
+  maxBadFraction: option.number("max-bad-fraction", "cache import: fail when bad rows exceed this fraction", {
+    default: 0.01,
+    min: 0,
+    max: 1,
+  }),
+  warmFrom: option.optionalString(
+    "from",
+    "cache warm: the historic raw inputs to read (s3://bucket/prefix/ or a directory)",
+  ),
+  since: option.number(
+    "since",
+    "cache warm: only inputs named by a Unix timestamp at or after this (0: all)",
+    { default: 0, integer: true, min: 0 },
+  ),
+  metricsUrl: option.optionalString(
+    "metrics-url",
+    "cache stats: a running service's /metrics URL, for its hit ratios",
+  ),
+  once: option.boolean("once", "run: process what is pending, then exit (the default for run)", {
+    default: true,
+  }),
+};
+
+/** The dead-letter location beside the outputs, per design.md §2.2. */
+export function defaultErrorsUri(modUri: string): string {
+  const trimmed = modUri.replace(/\/+$/, "");
+  if (trimmed.endsWith("job-postings-mod"))
+    return `${trimmed.slice(0, -"job-postings-mod".length)}job-postings-errors/`;
+  const cut = trimmed.lastIndexOf("/");
+  const parent =
+    cut > "s3://".length || (!trimmed.startsWith("s3://") && cut >= 0) ? trimmed.slice(0, cut) : trimmed;
+  return `${parent}/errors/`;
+}

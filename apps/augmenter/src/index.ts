@@ -1,0 +1,7 @@
+export { createAugmenter } from "./create-augmenter";
+export type { AugmenterConfig, AugmenterInstance } from "./create-augmenter";
+export { AUGMENTER_OPTIONS, defaultErrorsUri } from "./config";
+export type { RunReport, RunTotals } from "./service/run-report";
+export type { FileReport } from "./pipeline/file-report";
+export { formatSummary } from "./service/run-report";
+export { gunzipIf } from "./pipeline/stream-io";

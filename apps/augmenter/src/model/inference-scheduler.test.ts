@@ -1,0 +1,186 @@
+import * as grpc from "@grpc/grpc-js";
+import { MemoryStore, TwoTierCache, pairKey, pairText, type SeniorityStore } from "@rl/cache";
+import { describe, expect, it } from "vitest";
+import { InferenceScheduler, type SchedulerOptions } from "./inference-scheduler";
+import type { ModelAnswer, ModelRequest as SeniorityRequest, SeniorityModel } from "./seniority-model";
+
+const truth = (r: SeniorityRequest) => (r.title.length % 7) + 1;
+
+/** A fake model: records every call; `script` may corrupt or fail the n-th call. */
+function fakeModel(
+  script: (call: number, batch: SeniorityRequest[]) => ModelAnswer[] | Error | undefined = () => undefined,
+) {
+  const calls: Array<{ batch: SeniorityRequest[]; at: number }> = [];
+  const model: SeniorityModel = {
+    async infer(batch) {
+      calls.push({ batch, at: performance.now() });
+      await new Promise((r) => setTimeout(r, 2));
+      const s = script(calls.length, batch);
+      if (s instanceof Error) throw s;
+      return s ?? batch.map((r) => ({ uuid: r.uuid, seniority: truth(r) }));
+    },
+    close() {},
+  };
+  return { model, calls };
+}
+const grpcError = (code: grpc.status) =>
+  Object.assign(new Error(grpc.status[code]), { code, details: "injected" });
+const fast: Partial<SchedulerOptions> = {
+  pairsPerSecond: 1e6,
+  lingerMs: 5,
+  backoffBaseMs: 1,
+  backoffMaxMs: 5,
+};
+const pair = (i: number) => pairText(`company ${i % 13}`, `title ${"x".repeat(i % 11)} ${i}`);
+const expected = (text: string) => truth({ uuid: 0, company: "", title: text.split("\u0000")[1] ?? "" });
+
+describe("InferenceScheduler", () => {
+  it("sends a pair requested many times once (single-flight) and resolves every requester", async () => {
+    const { model, calls } = fakeModel();
+    const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 100), fast);
+    const reqs = [s.request(pair(1)), s.request(pair(1)), s.request(pair(2)), s.request(pair(1))];
+    expect(reqs.map((r) => r.fresh)).toEqual([true, false, true, false]);
+    expect(await Promise.all(reqs.map((r) => r.value))).toEqual(
+      [pair(1), pair(1), pair(2), pair(1)].map(expected),
+    );
+    expect(calls.flatMap((c) => c.batch)).toHaveLength(2);
+    expect(s.stats()).toMatchObject({ requested: 2, joined: 2, pairsSent: 2, rpcs: 1 });
+  });
+
+  it("fills batches of at most batchSize with index uuids", async () => {
+    const { model, calls } = fakeModel();
+    const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 10_000), {
+      ...fast,
+      batchSize: 1000,
+    });
+    const values = await Promise.all(Array.from({ length: 2500 }, (_, i) => s.request(pair(i)).value));
+    expect(values).toEqual(Array.from({ length: 2500 }, (_, i) => expected(pair(i))));
+    expect(calls.map((c) => c.batch.length)).toEqual([1000, 1000, 500]);
+    for (const c of calls) expect(c.batch.map((r) => r.uuid)).toEqual(c.batch.map((_, i) => i));
+  });
+
+  it("writes answers to L2 before resolving the waiters", async () => {
+    const l2 = new MemoryStore();
+    const { model } = fakeModel();
+    const s = new InferenceScheduler(model, new TwoTierCache(l2, 10), fast);
+    const v = await s.request(pair(5)).value;
+    expect(await l2.getMany([pairKey(pair(5))])).toEqual([v]);
+  });
+
+  it("paces batches at the model's rate", async () => {
+    const { model, calls } = fakeModel();
+    const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 10_000), {
+      ...fast,
+      pairsPerSecond: 5000,
+      batchSize: 500,
+      maxInFlight: 4,
+    });
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => s.request(pair(i)).value));
+    const gaps = calls.slice(1).map((c, i) => c.at - (calls[i]?.at ?? 0));
+    // 500 pairs at 5000/s: one batch every 100 ms.
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(95);
+  });
+
+  it.each([
+    ["a missing uuid", (b: SeniorityRequest[]) => b.slice(1).map((r) => ({ uuid: r.uuid, seniority: 1 }))],
+    [
+      "a duplicated uuid",
+      (b: SeniorityRequest[]) => b.map((r) => ({ uuid: r.uuid === 1 ? 0 : r.uuid, seniority: truth(r) })),
+    ],
+    [
+      "a duplicated uuid plus an extra answer",
+      (b: SeniorityRequest[]) => [
+        ...b.map((r) => ({ uuid: r.uuid, seniority: truth(r) })),
+        { uuid: 0, seniority: 7 },
+      ],
+    ],
+    [
+      "an unknown uuid",
+      (b: SeniorityRequest[]) => b.map((r, i) => ({ uuid: i === 0 ? 999 : r.uuid, seniority: 1 })),
+    ],
+    [
+      "a seniority outside 1..7",
+      (b: SeniorityRequest[]) => b.map((r) => ({ uuid: r.uuid, seniority: r.uuid === 1 ? 8 : 1 })),
+    ],
+    [
+      "answers in another order (valid)",
+      (b: SeniorityRequest[]) => [...b].reverse().map((r) => ({ uuid: r.uuid, seniority: truth(r) })),
+    ],
+  ])("never assigns a wrong value on %s: retries until a valid answer", async (_name, corrupt) => {
+    const { model, calls } = fakeModel((n, b) => (n === 1 ? corrupt(b) : undefined));
+    const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 100), fast);
+    const texts = [pair(1), pair(2), pair(3)];
+    expect(await Promise.all(texts.map((t) => s.request(t).value))).toEqual(texts.map(expected));
+    expect(calls.length).toBeLessThanOrEqual(2);
+  });
+
+  it("retries UNAVAILABLE, DEADLINE_EXCEEDED and RESOURCE_EXHAUSTED with backoff", async () => {
+    const codes = [grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED];
+    const { model, calls } = fakeModel((n) => (n <= 3 ? grpcError(codes[n - 1] as grpc.status) : undefined));
+    const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 100), fast);
+    expect(await s.request(pair(7)).value).toBe(expected(pair(7)));
+    expect(calls).toHaveLength(4);
+    expect(s.stats()).toMatchObject({ retries: 3, failedRpcs: 3 });
+  });
+
+  it("fails the batch after maxAttempts, and at once on a non-retryable status", async () => {
+    const always = fakeModel(() => grpcError(grpc.status.UNAVAILABLE));
+    const s = new InferenceScheduler(always.model, new TwoTierCache(new MemoryStore(), 100), {
+      ...fast,
+      maxAttempts: 3,
+    });
+    await expect(s.request(pair(1)).value).rejects.toThrow(/UNAVAILABLE.*after 3 attempts/);
+    expect(always.calls).toHaveLength(3);
+
+    const internal = fakeModel(() => grpcError(grpc.status.INTERNAL));
+    const t = new InferenceScheduler(internal.model, new TwoTierCache(new MemoryStore(), 100), fast);
+    await expect(t.request(pair(1)).value).rejects.toThrow(/INTERNAL.*after 1 attempt\)/);
+    expect(internal.calls).toHaveLength(1);
+    // A failed pair can be asked for again later.
+    expect(t.request(pair(1)).fresh).toBe(true);
+    t.close();
+  });
+
+  it("still answers when the L2 write fails, serving from L1 and counting the error", async () => {
+    const broken: SeniorityStore = {
+      description: "broken",
+      getMany: async (k) => k.map(() => undefined),
+      setMany: async () => {
+        throw new Error("READONLY");
+      },
+      close: async () => {},
+    };
+    const cache = new TwoTierCache(broken, 100);
+    const errors: string[] = [];
+    const s = new InferenceScheduler(fakeModel().model, cache, fast, {
+      onCacheWriteError: (e) => errors.push(e.message),
+    });
+    const v = await s.request(pair(4)).value;
+    expect(cache.peekL1(pair(4))).toBe(v);
+    expect(errors).toEqual(["READONLY"]);
+    expect(s.stats().cacheWriteErrors).toBe(1);
+  });
+});
+
+describe("InferenceScheduler time accounts", () => {
+  it("shares each batch's call and write time among the files whose pairs it carried", async () => {
+    const s = new InferenceScheduler(fakeModel().model, new TwoTierCache(new MemoryStore(), 100), {
+      ...fast,
+      lingerMs: 20,
+    });
+    const a = { modelCallMs: 0, cacheWriteMs: 0 };
+    const b = { modelCallMs: 0, cacheWriteMs: 0 };
+    const joined = { modelCallMs: 0, cacheWriteMs: 0 };
+    await Promise.all([
+      s.request(pair(1), a).value,
+      s.request(pair(2), a).value,
+      s.request(pair(3), a).value,
+      s.request(pair(4), b).value,
+      s.request(pair(4), joined).value, // joined: the pair was already b's
+    ]);
+    expect(a.modelCallMs).toBeGreaterThan(0);
+    expect(a.modelCallMs / b.modelCallMs).toBeCloseTo(3, 5);
+    expect(joined).toEqual({ modelCallMs: 0, cacheWriteMs: 0 });
+    expect(a.modelCallMs + b.modelCallMs).toBeCloseTo(s.stats().modelMs, 5);
+  });
+});

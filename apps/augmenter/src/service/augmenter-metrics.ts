@@ -1,0 +1,78 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { InferenceScheduler } from "../model/inference-scheduler";
+import type { FileReport } from "../pipeline/file-report";
+
+/** Prometheus metrics of one augmenter process, on its own registry. */
+export class AugmenterMetrics {
+  readonly registry = new Registry();
+  private readonly c = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name: `augmenter_${name}`, help, labelNames, registers: [this.registry] });
+  readonly files = this.c("files_total", "Files finished, by result", ["result"]);
+  readonly records = this.c("records_total", "Input records read");
+  readonly outputLines = this.c("output_lines_total", "Output lines written");
+  readonly deadLetters = this.c("dead_letters_total", "Records dead-lettered");
+  readonly nullSeniority = this.c("null_seniority_total", "Postings written with seniority null");
+  readonly cacheHits = this.c("cache_hits_total", "Pair lookups answered by a cache tier", ["tier"]);
+  readonly ignoredKeys = this.c(
+    "ignored_keys_total",
+    "Keys under the raw prefix that are not .jsonl or .jsonl.gz files",
+  );
+  readonly modelPairs = this.c("model_pairs_total", "Pairs sent to the model (retries included)");
+  readonly modelRpcs = this.c("model_rpcs_total", "Model calls, by result", ["result"]);
+  readonly cacheWriteErrors = this.c("cache_write_errors_total", "L2 writes that failed (values kept in L1)");
+  readonly setAside = this.c(
+    "files_set_aside_total",
+    "Inputs set aside after repeated failures until they are re-uploaded",
+  );
+  readonly batchSize = new Histogram({
+    name: "augmenter_model_batch_pairs",
+    help: "Pairs per model call",
+    buckets: [1, 10, 50, 100, 250, 500, 750, 1000],
+    registers: [this.registry],
+  });
+  readonly rpcSeconds = new Histogram({
+    name: "augmenter_model_rpc_seconds",
+    help: "Model call latency",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly fileSeconds = new Histogram({
+    name: "augmenter_file_seconds",
+    help: "Time to process one file",
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  readonly backlog = new Gauge({
+    name: "augmenter_backlog_files",
+    help: "Files pending at the last listing",
+    registers: [this.registry],
+  });
+  readonly inFlight = new Gauge({
+    name: "augmenter_files_in_flight",
+    help: "Files being processed",
+    registers: [this.registry],
+  });
+
+  constructor(scheduler?: () => InferenceScheduler | undefined) {
+    collectDefaultMetrics({ register: this.registry, prefix: "augmenter_" });
+    new Gauge({
+      name: "augmenter_model_pending_pairs",
+      help: "Pairs waiting on the model (queued or in flight)",
+      registers: [this.registry],
+      collect() {
+        this.set(scheduler?.()?.stats().pending ?? 0);
+      },
+    });
+  }
+
+  fileDone(r: FileReport): void {
+    this.files.inc({ result: r.status });
+    this.records.inc(r.records);
+    this.outputLines.inc(r.outputLines);
+    this.deadLetters.inc(r.deadLetters);
+    this.nullSeniority.inc(r.nullSeniority);
+    this.cacheHits.inc({ tier: "l1" }, r.l1Hits);
+    this.cacheHits.inc({ tier: "l2" }, r.l2Hits);
+    this.fileSeconds.observe(r.timings.totalMs / 1000);
+  }
+}

@@ -1,0 +1,195 @@
+import type { Logger } from "pino";
+import type { ObjectInfo } from "@rl/s3";
+import { FileError, processFile, type FileProcessorDeps } from "../pipeline/file-processor";
+import { emptyFileReport } from "../pipeline/file-report";
+import type { FileReport } from "../pipeline/file-report";
+import type { AugmenterMetrics } from "./augmenter-metrics";
+import type { Discovery } from "./discovery";
+import { modelSection, totalsOf, type RunReport } from "./run-report";
+
+export interface AugmenterOptions {
+  /** Files processed at once. @default 4 */
+  fileConcurrency: number;
+  /** Serve mode: time between listings. @default 10_000 */
+  pollIntervalMs: number;
+  /** On shutdown, how long files in flight may take to finish before their uploads are aborted. @default 30_000 */
+  shutdownGraceMs: number;
+  /** Serve mode: first wait before retrying a failed file (doubles each failure, up to 10 min). @default 5_000 */
+  retryBaseMs: number;
+  /** Serve mode: failures of the same input (same ETag) before it is set aside until it changes. @default 5 */
+  maxFileAttempts: number;
+}
+
+/** Runs files through the pipeline: once (`run`) or as a polling service (`serve`). */
+export class Augmenter {
+  private stopping = false;
+  private readonly abort = new AbortController();
+  private readonly failures = new Map<string, { count: number; nextAt: number; etag: string }>();
+  private readonly setAside = new Set<string>();
+  private readonly reportedIgnored = new Set<string>();
+  private wake: (() => void) | undefined;
+  ready = false;
+
+  constructor(
+    private readonly deps: FileProcessorDeps,
+    private readonly discovery: Discovery,
+    private readonly metrics: AugmenterMetrics,
+    private readonly log: Logger,
+    private readonly options: AugmenterOptions,
+  ) {}
+
+  private async processAll(files: ObjectInfo[], onBytes: (n: number) => void): Promise<FileReport[]> {
+    const reports: FileReport[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length && !this.stopping) {
+        const info = files[next++] as ObjectInfo;
+        this.metrics.inFlight.inc();
+        try {
+          const r = await processFile(this.deps, info, onBytes, this.abort.signal);
+          this.discovery.markDone(info.key, info.etag);
+          this.failures.delete(info.key);
+          reports.push(r);
+          this.metrics.fileDone(r);
+          this.log.info(
+            {
+              file: info.key,
+              records: r.records,
+              deadLetters: r.deadLetters,
+              modelPairs: r.modelPairs,
+              ms: Math.round(r.timings.totalMs),
+            },
+            "file done",
+          );
+        } catch (err) {
+          const r = (err as { report?: FileReport }).report;
+          const failed: FileReport = r ?? {
+            ...emptyFileReport(info.key, info.etag),
+            status: "failed",
+            error: (err as Error).message,
+          };
+          reports.push(failed);
+          this.metrics.fileDone(failed);
+          const prev = this.failures.get(info.key);
+          const f = prev && prev.etag === info.etag ? prev : { count: 0, nextAt: 0, etag: info.etag };
+          f.count += 1;
+          f.nextAt = Date.now() + Math.min(600_000, this.options.retryBaseMs * 2 ** (f.count - 1));
+          this.failures.set(info.key, f);
+          this.log.error(
+            { file: info.key, error: err instanceof FileError ? err.message : String(err), attempt: f.count },
+            "file failed; it will be retried on a later pass",
+          );
+        } finally {
+          this.metrics.inFlight.dec();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.fileConcurrency, files.length) }, worker));
+    return reports;
+  }
+
+  private async pass(
+    onPending: (files: ObjectInfo[]) => void,
+    onBytes: (n: number) => void,
+    respectBackoff: boolean,
+  ) {
+    const listing = await this.discovery.list();
+    this.ready = true;
+    for (const key of listing.ignored) {
+      if (this.reportedIgnored.has(key)) continue;
+      this.reportedIgnored.add(key);
+      this.metrics.ignoredKeys.inc();
+      this.log.warn({ key }, "ignoring a key that is not a top-level .jsonl or .jsonl.gz file");
+    }
+    const now = Date.now();
+    const pending = respectBackoff
+      ? listing.pending.filter((f) => {
+          const failure = this.failures.get(f.key);
+          if (!failure || failure.etag !== f.etag) return true; // never failed, or re-uploaded since
+          if (failure.count >= this.options.maxFileAttempts) {
+            if (!this.setAside.has(`${f.key}@${f.etag}`)) {
+              this.setAside.add(`${f.key}@${f.etag}`);
+              this.metrics.setAside.inc();
+              this.log.error(
+                { file: f.key, etag: f.etag, attempts: failure.count },
+                "file set aside after repeated failures; re-upload it (a new ETag) to try again",
+              );
+            }
+            return false;
+          }
+          return failure.nextAt <= now;
+        })
+      : listing.pending;
+    this.metrics.backlog.set(listing.pending.length);
+    onPending(pending);
+    const reports = await this.processAll(pending, onBytes);
+    return { reports, ignored: listing.ignored };
+  }
+
+  /** Processes every pending file once; the report says what happened to each. */
+  async runOnce(
+    progress: { onPending?: (files: ObjectInfo[]) => void; onBytes?: (n: number) => void } = {},
+  ): Promise<RunReport> {
+    const started = new Date();
+    const cpu0 = process.cpuUsage();
+    const { reports, ignored } = await this.pass(
+      progress.onPending ?? (() => {}),
+      progress.onBytes ?? (() => {}),
+      false,
+    );
+    const finished = new Date();
+    const wallSeconds = (finished.getTime() - started.getTime()) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const sched = this.deps.scheduler.stats();
+    return {
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      wallSeconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      ignoredKeys: ignored,
+      files: reports.sort((a, b) => (a.key < b.key ? -1 : 1)),
+      totals: totalsOf(reports),
+      model: modelSection(sched, wallSeconds),
+      cache: {
+        l2: this.deps.cache.l2.description,
+        l1Entries: this.deps.cache.l1Size,
+        writeMs: sched.cacheWriteMs,
+        writeErrors: sched.cacheWriteErrors,
+      },
+    };
+  }
+
+  /** Polls until stop(): each pass lists, then processes what is pending. */
+  async serve(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.pass(
+          () => {},
+          () => {},
+          true,
+        );
+      } catch (err) {
+        this.log.error({ error: (err as Error).message }, "listing failed; retrying after the poll interval");
+      }
+      if (this.stopping) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollIntervalMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /**
+   * Takes no new file; files in flight get `shutdownGraceMs` to finish, then their uploads
+   * are aborted (an aborted upload never becomes visible).
+   */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+    setTimeout(() => this.abort.abort(), this.options.shutdownGraceMs).unref();
+  }
+}

@@ -1,0 +1,81 @@
+import type { ObjectInfo, ObjectStore } from "@rl/s3";
+import { SOURCE_ETAG } from "../pipeline/file-processor";
+
+/** Inputs are top-level `.jsonl` / `.jsonl.gz` objects; anything else is ignored and reported. */
+export const INPUT_KEY = /^[^/]+\.jsonl(\.gz)?$/;
+
+export interface Listing {
+  pending: ObjectInfo[];
+  ignored: string[];
+  done: number;
+}
+
+/**
+ * Finds the inputs that have no current output. S3 is the ledger: a file is done when its
+ * output exists and that output's `source-etag` metadata is the input's ETag (so a re-uploaded
+ * input is processed again). Known-done (key, ETag) pairs are remembered to save HEADs.
+ * Listing starts `lookbackSeconds` before the newest timestamp-named input seen, so late files
+ * with older names are still found without listing the whole history each pass.
+ */
+export class Discovery {
+  private readonly doneEtags = new Map<string, string>();
+  private highWater = 0;
+
+  constructor(
+    private readonly raw: ObjectStore,
+    private readonly mod: ObjectStore,
+    private readonly lookbackSeconds: number,
+  ) {}
+
+  markDone(key: string, etag: string): void {
+    this.doneEtags.set(key, etag);
+    const ts = Number.parseInt(key, 10);
+    if (Number.isFinite(ts) && /^\d+\./.test(key)) this.highWater = Math.max(this.highWater, ts);
+  }
+
+  async list(): Promise<Listing> {
+    const startAfter = this.highWater > 0 ? String(this.highWater - this.lookbackSeconds) : undefined;
+    const opts = startAfter === undefined ? {} : { startAfter };
+    const outputs = new Set<string>();
+    for await (const o of this.mod.list(opts)) outputs.add(o.key);
+    const pending: ObjectInfo[] = [];
+    const ignored: string[] = [];
+    let done = 0;
+    for await (const o of this.raw.list(opts)) {
+      if (!INPUT_KEY.test(o.key)) {
+        ignored.push(o.key);
+        continue;
+      }
+      if (this.doneEtags.get(o.key) === o.etag) {
+        done += 1;
+        continue;
+      }
+      if (outputs.has(o.key)) {
+        const head = await this.mod.head(o.key);
+        if (head?.metadata[SOURCE_ETAG] === o.etag) {
+          this.markDone(o.key, o.etag);
+          done += 1;
+          continue;
+        }
+      }
+      pending.push(o);
+    }
+    pending.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.prune();
+    return { pending, ignored, done };
+  }
+
+  /** Forgets done files that listing no longer reaches, so a long-running service stays bounded. */
+  private prune(): void {
+    if (this.highWater === 0) return;
+    const horizon = this.highWater - this.lookbackSeconds;
+    for (const key of this.doneEtags.keys()) {
+      if (/^\d+\./.test(key) && Number.parseInt(key, 10) < horizon) this.doneEtags.delete(key);
+    }
+  }
+
+  /** Done files remembered (for tests and metrics). */
+  get remembered(): number {
+    return this.doneEtags.size;
+  }
+}

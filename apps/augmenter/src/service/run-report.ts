@@ -1,0 +1,121 @@
+import type { SchedulerStats } from "../model/inference-scheduler";
+import type { FileReport, FileTimings } from "../pipeline/file-report";
+
+/** Per-file counters that a run's totals sum. */
+const SUMMED_COUNTS = [
+  "records",
+  "outputLines",
+  "deadLetters",
+  "nullSeniority",
+  "l1Hits",
+  "l2Hits",
+  "modelPairs",
+  "joinedPairs",
+  "bytesIn",
+  "bytesOut",
+] as const satisfies ReadonlyArray<keyof FileReport>;
+/** Per-file timings that a run's totals sum (waits overlap across files, so sums can exceed wall time). */
+const SUMMED_TIMINGS = [
+  "s3ReadMs",
+  "s3WriteMs",
+  "cacheReadMs",
+  "cacheWriteMs",
+  "modelWaitMs",
+  "modelCallMs",
+] as const satisfies ReadonlyArray<keyof FileTimings>;
+
+export type RunTotals = { files: number; failedFiles: number; distinctPairsPerFileSum: number } & Record<
+  (typeof SUMMED_COUNTS)[number] | (typeof SUMMED_TIMINGS)[number],
+  number
+>;
+
+export interface RunReport {
+  startedAt: string;
+  finishedAt: string;
+  wallSeconds: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  ignoredKeys: string[];
+  files: FileReport[];
+  totals: RunTotals;
+  model: {
+    rpcs: number;
+    pairsSent: number;
+    failedRpcs: number;
+    retries: number;
+    /** Sum of model call durations (calls overlap, so this can exceed wall time). */
+    callMs: number;
+    /** Pairs sent per second of wall time while the run lasted. */
+    pairsPerSecond: number;
+  };
+  cache: { l2: string; l1Entries: number; writeMs: number; writeErrors: number };
+}
+
+export function totalsOf(files: readonly FileReport[]): RunTotals {
+  const t = { files: files.length, failedFiles: 0, distinctPairsPerFileSum: 0 } as RunTotals;
+  for (const k of SUMMED_COUNTS) t[k] = 0;
+  for (const k of SUMMED_TIMINGS) t[k] = 0;
+  for (const f of files) {
+    if (f.status === "failed") t.failedFiles += 1;
+    t.distinctPairsPerFileSum += f.distinctPairs;
+    for (const k of SUMMED_COUNTS) t[k] += f[k];
+    for (const k of SUMMED_TIMINGS) t[k] += f.timings[k];
+  }
+  return t;
+}
+
+export function modelSection(s: SchedulerStats, wallSeconds: number): RunReport["model"] {
+  return {
+    rpcs: s.rpcs,
+    pairsSent: s.pairsSent,
+    failedRpcs: s.failedRpcs,
+    retries: s.retries,
+    callMs: s.modelMs,
+    pairsPerSecond: wallSeconds > 0 ? s.pairsSent / wallSeconds : 0,
+  };
+}
+
+const n = (v: number) => Math.round(v).toLocaleString("en-US");
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** The end-of-run summary table for a terminal. */
+export function formatSummary(r: RunReport): string {
+  const t = r.totals;
+  const done = r.files.filter((f) => f.status === "done");
+  const perFile = done.length > 0 ? done.reduce((a, f) => a + f.timings.totalMs, 0) / done.length : 0;
+  const rows: Array<[string, string]> = [
+    [
+      "files",
+      `${n(t.files - t.failedFiles)} done, ${n(t.failedFiles)} failed, ${n(r.ignoredKeys.length)} keys ignored`,
+    ],
+    [
+      "records",
+      `${n(t.records)} = ${n(t.outputLines)} written + ${n(t.deadLetters)} dead-lettered (${n(t.nullSeniority)} with seniority null)`,
+    ],
+    [
+      "wall time",
+      `${r.wallSeconds.toFixed(2)} s (${n(t.records / Math.max(r.wallSeconds, 1e-9))} records/s); ${s(perFile)} per file on average`,
+    ],
+    ["cache hits", `L1 ${n(t.l1Hits)}, L2 ${n(t.l2Hits)} (${r.cache.l2})`],
+    [
+      "model",
+      `${n(r.model.pairsSent)} pairs in ${n(r.model.rpcs)} calls (${r.model.pairsPerSecond.toFixed(0)} pairs/s), ${n(r.model.retries)} retries; ${n(t.joinedPairs)} lookups joined a pending pair`,
+    ],
+    ["time in cache reads", `${s(t.cacheReadMs)} (L2, summed over files)`],
+    [
+      "time in cache writes",
+      `${s(r.cache.writeMs)} (L2)${r.cache.writeErrors ? `, ${r.cache.writeErrors} failed writes` : ""}`,
+    ],
+    ["time waiting on model", `${s(t.modelWaitMs)} (summed over files; calls took ${s(r.model.callMs)})`],
+    ["time in S3 reads / writes", `${s(t.s3ReadMs)} / ${s(t.s3WriteMs)} (summed over files)`],
+    ["CPU, peak RSS", `${r.cpuSeconds.toFixed(2)} s, ${(r.peakRssBytes / 1048576).toFixed(0)} MiB`],
+  ];
+  const failed = r.files
+    .filter((f) => f.status === "failed")
+    .map((f) => `  ${f.key}: ${f.error ?? "failed"}`);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return [
+    ...rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`),
+    ...(failed.length ? ["failed files:", ...failed] : []),
+  ].join("\n");
+}
