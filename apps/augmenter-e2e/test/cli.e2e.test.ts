@@ -1,0 +1,163 @@
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { startMockSeniorityServer } from "mock-seniority-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scenario, startEnv, type TestEnvironment } from "./env";
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+const main = `${root}apps/augmenter/src/main.ts`;
+
+let env: TestEnvironment;
+beforeAll(async () => {
+  env = await startEnv();
+});
+afterAll(async () => env.stop());
+
+function augmenter(args: string[], extraEnv: Record<string, string>) {
+  const child = spawn(`${root}node_modules/.bin/tsx`, [main, ...args], {
+    cwd: root,
+    env: { ...process.env, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const lines = createInterface({ input: child.stdout });
+  lines.on("line", (l) => (stdout += `${l}\n`));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, lines, exited, out: () => stdout, err: () => stderr };
+}
+
+/** `augmenter serve` with its HTTP port, once it has said it is starting. */
+async function serve(args: string[], extraEnv: Record<string, string>) {
+  const p = augmenter(["serve", ...args], extraEnv);
+  const httpPort = await new Promise<number>((resolve) =>
+    p.lines.on("line", (l) => {
+      const m = JSON.parse(l) as { msg?: string; httpPort?: number };
+      if (m.msg === "augmenter starting" && m.httpPort) resolve(m.httpPort);
+    }),
+  );
+  return { p, httpPort };
+}
+
+function envFor(
+  s: Awaited<ReturnType<typeof scenario>>,
+  grpcAddr = env.model.address,
+): Record<string, string> {
+  return {
+    RAW_URI: s.uri("raw"),
+    MOD_URI: s.uri("mod"),
+    ERRORS_URI: s.uri("errors"),
+    S3_ENDPOINT: env.s3.endpoint,
+    SENIORITY_GRPC_ADDR: grpcAddr,
+    CACHE_URL: env.redisUrl,
+    MODEL_VERSION: `cli-${s.id}`,
+    MODEL_RATE: "100000",
+  };
+}
+
+describe("augmenter CLI", () => {
+  it("serve: processes a file as it arrives, serves /metrics /healthz /readyz, exits 0 on SIGTERM", async () => {
+    const s = await scenario(env);
+    const { p, httpPort } = await serve(["--poll-interval-ms", "200", "--http-port", "0"], envFor(s));
+    await s.store("raw").put("1721183880.jsonl", '{"company":"Acme","title":"CEO"}\n');
+    const deadline = Date.now() + 20_000;
+    while (!(await s.store("mod").head("1721183880.jsonl")) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await s.store("mod").head("1721183880.jsonl")).toBeDefined();
+    const base = `http://127.0.0.1:${httpPort}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^augmenter_files_total\{result="done"\} 1$/m);
+    expect(metrics).toMatch(/^augmenter_records_total 1$/m);
+    // An operator asks `cache stats` for the running service's hit ratios.
+    const stats = await new Promise<string>((resolve, reject) => {
+      const c = spawn(
+        `${root}node_modules/.bin/tsx`,
+        [main, "cache", "stats", "--metrics-url", `${base}/metrics`],
+        {
+          cwd: root,
+          env: { ...process.env, ...envFor(s), NODE_NO_WARNINGS: "1" },
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
+      let out = "";
+      c.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      c.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`cache stats exited ${code}`))));
+    });
+    expect(stats).toMatch(/namespace cli-\S+: 1 pairs/);
+    expect(stats).toMatch(
+      /running service \(http:\/\/127\.0\.0\.1:\d+\/metrics\): L1 hits 0, L2 hits 0, model pairs 1; hit ratio 0\.0000/,
+    );
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  }, 40_000);
+
+  it("serve: sets aside an input that keeps failing, until it is re-uploaded", async () => {
+    const s = await scenario(env);
+    const { p, httpPort } = await serve(
+      [
+        "--poll-interval-ms",
+        "100",
+        "--http-port",
+        "0",
+        "--file-retry-base-ms",
+        "10",
+        "--file-max-attempts",
+        "3",
+      ],
+      envFor(s),
+    );
+    const metrics = async () => (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    await s.store("raw").put("1721183880.jsonl.gz", "this is not gzip");
+    await s.store("raw").put("1721183940.jsonl", '{"company":"Acme","title":"CEO"}\n');
+    const until = async (re: RegExp) => {
+      const deadline = Date.now() + 20_000;
+      while (!re.test(await metrics())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await until(/^augmenter_files_set_aside_total 1$/m);
+    await new Promise((r) => setTimeout(r, 500)); // several more polls: no further attempts
+    const text = await metrics();
+    expect(text).toMatch(/^augmenter_files_total\{result="failed"\} 3$/m);
+    expect(text).toMatch(/^augmenter_files_total\{result="done"\} 1$/m); // the good file was not held up
+    const { gzipSync } = await import("node:zlib");
+    await s.store("raw").put("1721183880.jsonl.gz", gzipSync('{"company":"Acme","title":"CTO"}\n'));
+    await until(/^augmenter_files_total\{result="done"\} 2$/m);
+    expect(await s.store("mod").head("1721183880.jsonl.gz")).toBeDefined();
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+  }, 60_000);
+
+  it("run: exits 1 and writes no output when the model keeps failing", async () => {
+    await using failing = await startMockSeniorityServer({
+      port: 0,
+      faults: { errorRate: 1, errorStatus: "INTERNAL" },
+    });
+    const s = await scenario(env);
+    await s.store("raw").put("1721183880.jsonl", '{"company":"Acme","title":"CEO"}\n');
+    const p = augmenter(["run", "--http-port", "-1"], envFor(s, failing.address));
+    expect(await p.exited).toBe(1);
+    expect(p.out()).toMatch(/1721183880\.jsonl: model call failed: INTERNAL/);
+    expect(await s.store("mod").head("1721183880.jsonl")).toBeUndefined();
+  }, 40_000);
+
+  it("exits 2 naming each bad variable and what it accepts, without echoing secrets", async () => {
+    const p = augmenter(["run"], {
+      CACHE_URL: "mysql://user:hunter2@x",
+      NORMALIZE: "loud",
+      MODEL_RATE: "-3",
+    });
+    expect(await p.exited).toBe(2);
+    expect(p.err()).toContain("CACHE_URL (or --cache-url): expected redis://");
+    expect(p.err()).toContain(
+      'NORMALIZE (or --normalize): expected one of none, default, casefold, aggressive, got "loud"',
+    );
+    expect(p.err()).toContain('MODEL_RATE (or --model-rate): expected a number >= 1, got "-3"');
+    expect(p.err()).not.toContain("hunter2");
+  }, 20_000);
+});

@@ -1,0 +1,63 @@
+import { randomUUID } from "node:crypto";
+import { pino } from "pino";
+import { parseOptions } from "@rl/cli";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { S3ObjectStore, createS3Client } from "@rl/s3";
+import { AUGMENTER_OPTIONS, createAugmenter, type AugmenterConfig } from "augmenter";
+import { startTestEnvironment, type TestEnvironment } from "tools/test-env";
+
+export const BUCKET = "rl-data";
+export const SEED = "e2e-seed";
+
+export type { TestEnvironment };
+
+/** Redis, an S3 server and the model: from the environment, testcontainers or local processes. */
+export async function startEnv(): Promise<TestEnvironment> {
+  const env = await startTestEnvironment({
+    buckets: [BUCKET],
+    mock: { pairsPerSecond: 100_000, seed: SEED },
+  });
+  process.env.AWS_ACCESS_KEY_ID = env.s3.credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = env.s3.credentials.secretAccessKey;
+  process.env.AWS_REGION ??= "us-east-1";
+  return env;
+}
+
+/** A fresh bucket, prefix layout and cache namespace for one test. */
+export async function scenario(env: TestEnvironment) {
+  const id = randomUUID().slice(0, 8);
+  const bucket = `t-${id}`;
+  const client = createS3Client({ endpoint: env.s3.endpoint, credentials: env.s3.credentials });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  client.destroy();
+  const uri = (what: string) => `s3://${bucket}/${id}/${what}/`;
+  const store = (what: string) =>
+    new S3ObjectStore(createS3Client({ endpoint: env.s3.endpoint, credentials: env.s3.credentials }), {
+      bucket,
+      prefix: `${id}/${what}/`,
+    });
+  const config = (overrides: Partial<AugmenterConfig> = {}): AugmenterConfig => ({
+    ...parseOptions(AUGMENTER_OPTIONS, [], {}).values,
+    rawUri: uri("raw"),
+    modUri: uri("mod"),
+    errorsUri: uri("errors"),
+    s3Endpoint: env.s3.endpoint,
+    grpcAddr: env.model.address,
+    cacheUrl: env.redisUrl,
+    modelVersion: `test-${id}`,
+    modelRate: 100_000,
+    modelLingerMs: 10,
+    httpPort: -1,
+    logLevel: "silent",
+    ...overrides,
+  });
+  const run = async (overrides: Partial<AugmenterConfig> = {}) => {
+    const a = await createAugmenter(config(overrides), pino({ level: "silent" }));
+    try {
+      return await a.augmenter.runOnce();
+    } finally {
+      await a.close();
+    }
+  };
+  return { id, bucket, uri, store, config, run };
+}

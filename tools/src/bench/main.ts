@@ -1,0 +1,166 @@
+// `npm run bench`: the owners' questions answered with figures. Each scenario prints a table;
+// all of them go to results.json and a Markdown report with SVG charts (vega-lite), written to
+// docs/benchmarks/ on a full run, to a temp dir with --smoke (tiny sizes, for CI).
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { formatHelp, option, parseOptions } from "@rl/cli";
+import { startLocalRedis } from "@rl/cache/testing";
+import { barsChart, renderSvg, saturationChart, warmupChart } from "./charts";
+import { markdownReport } from "./report";
+import { ROOT, startS3Process } from "./processes";
+import {
+  FULL,
+  SMOKE,
+  backlog,
+  cacheAtScale,
+  cacheImport,
+  normalisation,
+  oneDay,
+  oneFile,
+  warmupCurve,
+  type Ctx,
+} from "./scenarios";
+
+const NAMES = [
+  "one-file",
+  "one-day",
+  "backlog",
+  "cache-at-scale",
+  "warmup-curve",
+  "cache-import",
+  "normalisation",
+] as const;
+const OPTIONS = {
+  smoke: option.boolean("smoke", "Tiny sizes, written to a temp dir: proves the suite runs (CI)", {
+    default: false,
+  }),
+  only: option.optionalString(
+    "only",
+    `Comma-separated scenarios: ${NAMES.join(", ")} (backlog covers model saturation and warm throughput)`,
+  ),
+  out: option.optionalString(
+    "out",
+    "Report directory (default docs/benchmarks/, or a temp dir with --smoke)",
+  ),
+  modelRate: option.number("model-rate", "The mock model's rate, pairs/s", { default: 1000, min: 1 }),
+};
+
+const { values: o, help } = parseOptions(OPTIONS, process.argv.slice(2), process.env);
+if (help) {
+  process.stdout.write(formatHelp("usage: npm run bench -- [options]", OPTIONS));
+  process.exit(0);
+}
+const only = o.only ? o.only.split(",") : [...NAMES];
+for (const n of only)
+  if (!(NAMES as readonly string[]).includes(n))
+    throw new Error(`--only: unknown scenario ${n}; expected ${NAMES.join(", ")}`);
+const out =
+  o.out ?? (o.smoke ? await mkdtemp(join(tmpdir(), "bench-smoke-")) : join(ROOT, "docs/benchmarks"));
+await mkdir(out, { recursive: true });
+
+const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+const redis = await startLocalRedis();
+const s3 = await startS3Process({ buckets: ["rl-data"] });
+const ctx: Ctx = { s3, redisUrl: redis.url, sizes: o.smoke ? SMOKE : FULL, modelRate: o.modelRate, log };
+// With --only, the other scenarios' earlier results (and charts) in the same directory are kept.
+const previous = o.only
+  ? ((await readFile(join(out, "results.json"), "utf8").then(JSON.parse, () => ({}))) as Record<
+      string,
+      unknown
+    >)
+  : {};
+const results: Record<string, unknown> = {
+  ...previous,
+  meta: {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    smoke: o.smoke,
+    modelRate: o.modelRate,
+    sizes: ctx.sizes,
+  },
+};
+const charts: Record<string, string> = {};
+const measuredAt: Record<string, string> = {
+  ...((previous.measuredAt as Record<string, string> | undefined) ?? {}),
+};
+const table = (title: string, rows: Record<string, unknown>) => {
+  process.stdout.write(`\n${title}\n`);
+  console.table(Object.fromEntries(Object.entries(rows).filter(([, v]) => typeof v !== "object")));
+};
+
+try {
+  for (const name of only) {
+    log(`${name}: starting`);
+    const t0 = performance.now();
+    if (name === "one-file") {
+      const r = await oneFile(ctx);
+      results.oneFile = r;
+      table("1. One file through the full flow (appearance → output visible)", r);
+      charts["one-file"] = await renderSvg(
+        barsChart(
+          "One file: seconds from upload to output",
+          [
+            { label: "cold cache", value: r.coldSeconds },
+            { label: "warm cache", value: r.warmSeconds },
+          ],
+          "seconds",
+        ),
+      );
+    } else if (name === "one-day") {
+      const r = await oneDay(ctx);
+      results.oneDay = r;
+      table("2. One day of files", {
+        ...r,
+        mockCpuSeconds: r.mock.cpuSeconds,
+        mockPeakRssMiB: r.mock.peakRssMiB,
+      });
+    } else if (name === "backlog") {
+      const r = await backlog(ctx);
+      results.backlog = r.backlog;
+      results.saturation = r.saturation;
+      results.warmThroughput = r.warmThroughput;
+      table("3a. Backlog drained, cold cache", r.backlog.cold);
+      table("3b. Backlog drained, warm cache", r.backlog.warm);
+      table("4. Model saturation (cold backlog)", r.saturation);
+      table("5. Warm throughput vs a bare split + parse + splice loop", r.warmThroughput);
+      charts.saturation = await renderSvg(saturationChart(r.saturation.points, r.saturation.limit));
+    } else if (name === "cache-at-scale") {
+      const r = await cacheAtScale(ctx);
+      results.cacheAtScale = r;
+      table("6. Cache at scale (Redis, compact layout)", {
+        ...r,
+        encodings: JSON.stringify(r.sampledBucketEncodings),
+      });
+    } else if (name === "cache-import") {
+      const r = await cacheImport(ctx);
+      results.cacheImport = r;
+      table("8. cache import into Redis", r);
+    } else if (name === "normalisation") {
+      const r = await normalisation(ctx);
+      results.normalisation = r;
+      process.stdout.write("\n9. Model calls saved by each normalisation level\n");
+      console.table(r.levels);
+    } else if (name === "warmup-curve") {
+      const r = await warmupCurve(ctx);
+      results.warmupCurve = r;
+      table("7. Warm-up curve", r);
+      charts["warmup-curve"] = await renderSvg(warmupChart(r.points));
+    }
+    log(`${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    measuredAt[name] = new Date().toISOString();
+  }
+} finally {
+  await s3.stop();
+  await redis.stop();
+}
+
+for (const [name, svg] of Object.entries(charts)) await writeFile(join(out, `${name}.svg`), svg);
+results.measuredAt = measuredAt;
+await writeFile(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+// Charts of scenarios kept from an earlier run (with --only) stay listed.
+const chartFiles = (await readdir(out)).filter((f) => f.endsWith(".svg")).map((f) => f.slice(0, -4));
+await writeFile(join(out, "README.md"), markdownReport(results, chartFiles));
+log(`report written to ${out}`);

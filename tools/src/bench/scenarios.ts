@@ -1,0 +1,457 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { text } from "node:stream/consumers";
+import { Redis } from "ioredis";
+import { NORMALISE_LEVELS, RedisStore, normaliseText, pairKey, pairText, redisBucketStats } from "@rl/cache";
+import { S3ObjectStore, createS3Client, type ObjectStore } from "@rl/s3";
+import type { RunReport } from "augmenter";
+import type { MockStatsSnapshot } from "mock-seniority-server";
+import {
+  PostingStream,
+  buildVocabulary,
+  DEFAULT_GENERATE_OPTIONS,
+  generateSamples,
+  seedFromText,
+  type GenerateSummary,
+} from "sample-generator";
+import { createReadStream } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { importPairs } from "augmenter/cache-ops";
+import { runAugmenter, serveAugmenter, type AugmenterTarget } from "./run-augmenter";
+import { startMockProcess, type MockProcess, type S3Process } from "./processes";
+
+export interface Sizes {
+  oneFileLines: number;
+  dayLines: number;
+  dayFiles: number;
+  backlogLines: number;
+  backlogFiles: number;
+  scalePairs: number;
+  scaleLookups: number;
+  warmupLines: number;
+  warmupFiles: number;
+  importRows: number;
+  normalisationLines: number;
+}
+
+export const FULL: Sizes = {
+  oneFileLines: 5_555,
+  dayLines: 8_000_000,
+  dayFiles: 1_440,
+  backlogLines: 90_000,
+  backlogFiles: 15,
+  scalePairs: 20_000_000,
+  scaleLookups: 1_000_000,
+  warmupLines: 2_000_000,
+  warmupFiles: 100,
+  importRows: 1_000_000,
+  normalisationLines: 2_000_000,
+};
+export const SMOKE: Sizes = {
+  oneFileLines: 1_000,
+  dayLines: 20_000,
+  dayFiles: 4,
+  backlogLines: 6_000,
+  backlogFiles: 3,
+  scalePairs: 50_000,
+  scaleLookups: 10_000,
+  warmupLines: 20_000,
+  warmupFiles: 5,
+  importRows: 20_000,
+  normalisationLines: 20_000,
+};
+
+export interface Ctx {
+  s3: S3Process;
+  redisUrl: string;
+  sizes: Sizes;
+  /** The model's rate for scenarios that measure against it. */
+  modelRate: number;
+  log: (msg: string) => void;
+}
+
+const store = (ctx: Ctx, prefix: string): ObjectStore =>
+  new S3ObjectStore(createS3Client({ endpoint: ctx.s3.endpoint, credentials: ctx.s3.credentials }), {
+    bucket: "rl-data",
+    prefix,
+  });
+
+async function dataset(
+  ctx: Ctx,
+  prefix: string,
+  lines: number,
+  files: number,
+  seed: string,
+): Promise<GenerateSummary> {
+  return generateSamples(store(ctx, `${prefix}/raw/`), {
+    ...DEFAULT_GENERATE_OPTIONS,
+    total: lines,
+    split: Math.ceil(lines / files),
+    seed: seedFromText(seed),
+  });
+}
+
+function target(
+  ctx: Ctx,
+  mock: MockProcess,
+  prefix: string,
+  extra: Partial<AugmenterTarget> = {},
+): AugmenterTarget {
+  return {
+    s3: ctx.s3,
+    modelAddress: mock.address,
+    modelRate: ctx.modelRate,
+    cacheUrl: ctx.redisUrl,
+    modelVersion: `bench-${prefix}`,
+    prefix,
+    ...extra,
+  };
+}
+
+const mockDelta = (a: MockStatsSnapshot, b: MockStatsSnapshot) => ({
+  cpuSeconds: +(b.process.cpuSeconds - a.process.cpuSeconds).toFixed(2),
+  peakRssMiB: Math.round(b.process.peakRssBytes / 1048576),
+});
+
+const summary = (r: RunReport) => ({
+  wallSeconds: +r.wallSeconds.toFixed(2),
+  records: r.totals.records,
+  linesPerSecond: Math.round(r.totals.records / r.wallSeconds),
+  modelPairs: r.model.pairsSent,
+  modelRpcs: r.model.rpcs,
+  cacheReadSeconds: +(r.totals.cacheReadMs / 1000).toFixed(2),
+  cacheWriteSeconds: +(r.cache.writeMs / 1000).toFixed(2),
+  augmenterCpuSeconds: +r.cpuSeconds.toFixed(2),
+  augmenterPeakRssMiB: Math.round(r.peakRssBytes / 1048576),
+});
+
+/** 1. One average minute's file through the full flow, cold then warm: appearance → output. */
+export async function oneFile(ctx: Ctx) {
+  const prefix = `one-${randomUUID().slice(0, 6)}`;
+  const mock = await startMockProcess(ctx.modelRate);
+  const tmp = store(ctx, `${prefix}/tmp/`);
+  await generateSamples(tmp, {
+    ...DEFAULT_GENERATE_OPTIONS,
+    total: ctx.sizes.oneFileLines,
+    split: ctx.sizes.oneFileLines,
+    seed: seedFromText(prefix),
+  });
+  const body = await text(await tmp.get("1721183880.jsonl"));
+  const raw = store(ctx, `${prefix}/raw/`);
+  const mod = store(ctx, `${prefix}/mod/`);
+  const pollMs = 250;
+  const svc = await serveAugmenter(target(ctx, mock, prefix), pollMs);
+  const latency = async (key: string) => {
+    const t0 = performance.now();
+    await raw.put(key, body);
+    while (!(await mod.head(key))) await new Promise((r) => setTimeout(r, 20));
+    return +((performance.now() - t0) / 1000).toFixed(3);
+  };
+  try {
+    const cold = await latency("1721183880.jsonl");
+    const coldPairs = (await mock.stats()).pairsReceived;
+    const warm = await latency("1721183940.jsonl"); // same postings, a new file: every pair cached
+    const warmPairs = (await mock.stats()).pairsReceived - coldPairs;
+    return {
+      lines: ctx.sizes.oneFileLines,
+      pollIntervalMs: pollMs,
+      coldSeconds: cold,
+      coldModelPairs: coldPairs,
+      warmSeconds: warm,
+      warmModelPairs: warmPairs,
+    };
+  } finally {
+    await svc.stop();
+    await mock.stop();
+  }
+}
+
+/** 2. A day of files (8M lines in 1,440 files) as fast as it goes, cold cache, model at its rate. */
+export async function oneDay(ctx: Ctx) {
+  const prefix = `day-${randomUUID().slice(0, 6)}`;
+  ctx.log(`generating ${ctx.sizes.dayLines.toLocaleString("en-US")} lines in ${ctx.sizes.dayFiles} files`);
+  const gen = await dataset(ctx, prefix, ctx.sizes.dayLines, ctx.sizes.dayFiles, prefix);
+  const mock = await startMockProcess(ctx.modelRate);
+  const m0 = await mock.stats();
+  const r = await runAugmenter(target(ctx, mock, prefix));
+  const m1 = await mock.stats();
+  await mock.stop();
+  return {
+    files: gen.files,
+    distinctPairsExact: gen.distinctPairs,
+    ...summary(r),
+    modelPairsReceived: m1.pairsReceived,
+    modelPairsReceivedMoreThanOnce: m1.pairsReceivedMoreThanOnce,
+    mock: mockDelta(m0, m1),
+  };
+}
+
+/** Samples the mock's counters while `work` runs, for the saturation chart. */
+async function sampled<T>(
+  mock: MockProcess,
+  work: () => Promise<T>,
+): Promise<{ result: T; series: Array<{ t: number; received: number }> }> {
+  const series: Array<{ t: number; received: number }> = [];
+  const t0 = performance.now();
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const s = await mock.stats();
+      series.push({ t: (performance.now() - t0) / 1000, received: s.pairsReceived });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  try {
+    return { result: await work(), series };
+  } finally {
+    stop = true;
+    await loop;
+  }
+}
+
+/** 3 + 4 + 5. The 15-minute outage backlog, cold then warm; model saturation while cold; warm throughput vs a bare loop. */
+export async function backlog(ctx: Ctx) {
+  const prefix = `backlog-${randomUUID().slice(0, 6)}`;
+  const gen = await dataset(ctx, prefix, ctx.sizes.backlogLines, ctx.sizes.backlogFiles, prefix);
+  const mock = await startMockProcess(ctx.modelRate);
+  const { result: cold, series } = await sampled(mock, () => runAugmenter(target(ctx, mock, prefix)));
+  const coldStats = await mock.stats();
+  const warm = await runAugmenter(target(ctx, mock, prefix, { modPrefix: "mod-warm" }));
+  // LMDB for the same comparison: fill it (cold), then measure warm.
+  const lmdbDir = await mkdtemp(join(tmpdir(), "bench-lmdb-"));
+  await runAugmenter(
+    target(ctx, mock, prefix, {
+      modPrefix: "mod-lmdb-cold",
+      cacheUrl: `lmdb://${lmdbDir}`,
+      modelVersion: `lmdb-${prefix}`,
+    }),
+  );
+  const warmLmdb = await runAugmenter(
+    target(ctx, mock, prefix, {
+      modPrefix: "mod-lmdb-warm",
+      cacheUrl: `lmdb://${lmdbDir}`,
+      modelVersion: `lmdb-${prefix}`,
+    }),
+  );
+  await rm(lmdbDir, { recursive: true, force: true });
+  await mock.stop();
+  const bare = await bareLoop(store(ctx, `${prefix}/raw/`));
+
+  // Saturation over a trailing 5 s window: batches of 1000 arrive about once a second, so
+  // shorter windows swing between 0 and 2× the rate and say nothing about the sustained rate.
+  const first = series.findIndex((p) => p.received > 0);
+  const last = series.findIndex((p) => p.received === coldStats.pairsReceived);
+  const start = Math.max(0, first - 1);
+  const points: Array<{ t: number; pairsPerSecond: number }> = [];
+  for (let i = first; i >= 0 && i <= last; i++) {
+    const p = series[i] as { t: number; received: number };
+    let k = i - 1;
+    while (k > start && p.t - (series[k] as { t: number }).t < 5) k--;
+    const q = series[Math.max(start, k)] as { t: number; received: number };
+    if (p.t - q.t <= 0) continue;
+    points.push({
+      t: +(p.t - (series[start] as { t: number }).t).toFixed(2),
+      pairsPerSecond: Math.round((p.received - q.received) / (p.t - q.t)),
+    });
+  }
+  const warmRate = warm.totals.records / warm.wallSeconds;
+  const warmLmdbRate = warmLmdb.totals.records / warmLmdb.wallSeconds;
+  return {
+    backlog: { files: gen.files, lines: gen.records, cold: summary(cold), warm: summary(warm) },
+    saturation: {
+      limit: ctx.modelRate,
+      pairs: coldStats.pairsReceived,
+      // From the mock's own clock: first RPC received to last answer sent.
+      achievedPairsPerSecond: Math.round(coldStats.answeredPairsPerSecond),
+      fractionOfLimit: +(coldStats.answeredPairsPerSecond / ctx.modelRate).toFixed(3),
+      receivedMoreThanOnce: coldStats.pairsReceivedMoreThanOnce,
+      points,
+    },
+    warmThroughput: {
+      redisLinesPerSecond: Math.round(warmRate),
+      lmdbLinesPerSecond: Math.round(warmLmdbRate),
+      bareLoopLinesPerSecond: Math.round(bare),
+      redisFractionOfBare: +(warmRate / bare).toFixed(3),
+      lmdbFractionOfBare: +(warmLmdbRate / bare).toFixed(3),
+    },
+  };
+}
+
+/** A bare split + JSON.parse + splice over the same bytes, in memory, best of three. */
+async function bareLoop(raw: ObjectStore): Promise<number> {
+  const bodies: string[] = [];
+  for await (const f of raw.list()) bodies.push(await text(await raw.get(f.key)));
+  let best = 0;
+  for (let round = 0; round < 3; round++) {
+    const t0 = performance.now();
+    let n = 0;
+    let bytes = 0;
+    for (const body of bodies) {
+      const out: string[] = [];
+      for (const line of body.split("\n")) {
+        if (line === "") continue;
+        const v = JSON.parse(line) as { title: string };
+        out.push(`${line.slice(0, -1)},"seniority":${(v.title.length % 7) + 1}}`);
+        n += 1;
+      }
+      bytes += out.join("\n").length;
+    }
+    if (bytes < 0) throw new Error("unreachable");
+    best = Math.max(best, n / ((performance.now() - t0) / 1000));
+  }
+  return best;
+}
+
+/** 6. The compact Redis layout at scale: bytes per pair, load and lookup rates, bucket encodings. */
+export async function cacheAtScale(ctx: Ctx) {
+  const n = ctx.sizes.scalePairs;
+  const client = new Redis(ctx.redisUrl);
+  const ns = `scale-${randomUUID().slice(0, 6)}`;
+  const memory = async () => Number(/used_memory:(\d+)/.exec(await client.info("memory"))?.[1]);
+  const before = await memory();
+  const store = await RedisStore.open(new Redis(ctx.redisUrl), { modelVersion: ns, expectedPairs: n });
+  const key = (i: number) => pairKey(`Company ${i % 99_991}\u0000Title ${i}`);
+  const batch = 10_000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += batch) {
+    const entries = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) entries.push([key(j), (j % 7) + 1] as const);
+    await store.setMany(entries);
+    if (i % 2_000_000 === 0 && i > 0) ctx.log(`loaded ${i.toLocaleString("en-US")} pairs`);
+  }
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const after = await memory();
+  const lookups = ctx.sizes.scaleLookups;
+  const t1 = performance.now();
+  let found = 0;
+  for (let i = 0; i < lookups; i += 1000) {
+    const keys = Array.from({ length: Math.min(1000, lookups - i) }, () =>
+      key(Math.floor(Math.random() * n)),
+    );
+    found += (await store.getMany(keys)).filter((v) => v !== undefined).length;
+  }
+  const lookupSeconds = (performance.now() - t1) / 1000;
+  const encodings: Record<string, number> = {};
+  let maxFields = 0;
+  for (let i = 0; i < 200; i++) {
+    const b = store.bucketKey(key(Math.floor(Math.random() * n)));
+    const enc = String(await client.object("ENCODING", b));
+    encodings[enc] = (encodings[enc] ?? 0) + 1;
+    maxFields = Math.max(maxFields, await client.hlen(b));
+  }
+  const stats = await redisBucketStats(store);
+  await store.close();
+  client.disconnect();
+  return {
+    pairs: n,
+    cacheStatsBytesPerPair: +stats.bytesPerPair.toFixed(1),
+    buckets: store.bucketCount,
+    bytesPerPair: +((after - before) / n).toFixed(1),
+    redisMemoryMiB: Math.round((after - before) / 1048576),
+    loadPairsPerSecond: Math.round(n / loadSeconds),
+    lookupPairsPerSecond: Math.round(lookups / lookupSeconds),
+    lookupsFound: found,
+    lookups,
+    sampledBucketEncodings: encodings,
+    maxFieldsInSampledBuckets: maxFields,
+  };
+}
+
+/** 7. Hit ratio against lines processed over a long stream, one file at a time from a cold cache. */
+export async function warmupCurve(ctx: Ctx) {
+  const prefix = `warmup-${randomUUID().slice(0, 6)}`;
+  await dataset(ctx, prefix, ctx.sizes.warmupLines, ctx.sizes.warmupFiles, prefix);
+  // The rate does not change which lookups hit, so this runs the model fast.
+  const mock = await startMockProcess(100_000);
+  const r = await runAugmenter(
+    target(ctx, mock, prefix, { modelRate: 100_000, extraEnv: { FILE_CONCURRENCY: "1" } }),
+  );
+  await mock.stop();
+  let lines = 0;
+  const points = r.files.map((f) => {
+    lines += f.records;
+    const hits = f.l1Hits + f.l2Hits;
+    const lookups = hits + f.modelPairs + f.joinedPairs;
+    return { lines, hitRatio: +(lookups > 0 ? hits / lookups : 0).toFixed(4) };
+  });
+  return {
+    files: r.files.length,
+    lines,
+    firstFileHitRatio: points[0]?.hitRatio ?? 0,
+    lastFileHitRatio: points[points.length - 1]?.hitRatio ?? 0,
+    points,
+  };
+}
+
+/** 8. `cache import` of known rows into Redis: rows/s first and on a re-import, and `cache stats`' bytes per pair. */
+export async function cacheImport(ctx: Ctx) {
+  const n = ctx.sizes.importRows;
+  const dir = await mkdtemp(join(tmpdir(), "bench-import-"));
+  const file = join(dir, "rows.csv");
+  const rows = ["company,title,seniority"];
+  for (let i = 0; i < n; i++) rows.push(`Company ${i % 50_000},Title ${i},${(i % 7) + 1}`);
+  await writeFile(file, `${rows.join("\n")}\n`);
+  rows.length = 0;
+  const store = await RedisStore.open(new Redis(ctx.redisUrl), {
+    modelVersion: `import-${randomUUID().slice(0, 6)}`,
+    expectedPairs: n,
+  });
+  const opts = {
+    format: "csv" as const,
+    normalise: "default" as const,
+    overwrite: false,
+    maxBadFraction: 0.01,
+    batchSize: 20_000,
+    concurrency: 4,
+  };
+  const first = await importPairs(createReadStream(file), store, opts);
+  const again = await importPairs(createReadStream(file), store, opts);
+  const stats = await redisBucketStats(store);
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+  return {
+    rows: n,
+    importRowsPerSecond: Math.round(first.rowsPerSecond),
+    imported: first.imported,
+    reimportRowsPerSecond: Math.round(again.rowsPerSecond),
+    reimportUnchanged: again.unchanged,
+    cacheStatsBytesPerPair: +stats.bytesPerPair.toFixed(1),
+    buckets: stats.bucketsUsed,
+    encodings: JSON.stringify(stats.encodings),
+  };
+}
+
+/** 9. Model calls each normalisation level saves on generated data (distinct pairs = model calls). */
+export async function normalisation(ctx: Ctx) {
+  const seed = seedFromText("normalisation");
+  const stream = new PostingStream(buildVocabulary(seed, DEFAULT_GENERATE_OPTIONS.vocabulary), {
+    ...DEFAULT_GENERATE_OPTIONS,
+    seed,
+  });
+  const sets = new Map(NORMALISE_LEVELS.map((l) => [l, new Set<string>()]));
+  for (let i = 0; i < ctx.sizes.normalisationLines; i++) {
+    const rec = stream.next(1721183880);
+    if (rec.company === undefined || rec.title === undefined) continue;
+    for (const [level, set] of sets) {
+      const c = normaliseText(rec.company, level);
+      const t = normaliseText(rec.title, level);
+      if (c !== "" && t !== "") set.add(pairText(c, t));
+    }
+  }
+  const none = sets.get("none")?.size ?? 0;
+  return {
+    lines: ctx.sizes.normalisationLines,
+    variantRate: DEFAULT_GENERATE_OPTIONS.variantRate,
+    levels: NORMALISE_LEVELS.map((l) => {
+      const calls = sets.get(l)?.size ?? 0;
+      return {
+        level: l,
+        modelCalls: calls,
+        savedVsNone: none - calls,
+        savedFraction: +((none - calls) / Math.max(1, none)).toFixed(4),
+      };
+    }),
+  };
+}
