@@ -1,6 +1,15 @@
 export { NORMALISE_LEVELS, normaliseText } from "./normalise";
 export type { NormaliseLevel } from "./normalise";
-export { STORED_KEY_BYTES, pairKey, pairText, splitPairText, storedKey } from "./pair-key";
+export {
+  PACKED_PAIR_BYTES,
+  STORED_KEY_BYTES,
+  packPair,
+  pairKey,
+  pairText,
+  splitPairText,
+  storedKey,
+  unpackPair,
+} from "./pair-key";
 export type { PairKey } from "./pair-key";
 export { LruCache } from "./lru-cache";
 export { isSeniority } from "./seniority-store";

@@ -11,6 +11,8 @@ export type NormaliseLevel = "none" | "default" | "casefold" | "aggressive";
 export const NORMALISE_LEVELS: readonly NormaliseLevel[] = ["none", "default", "casefold", "aggressive"];
 
 const WS = /\s+/g;
+/** Printable ASCII words joined by single spaces: already NFC, trimmed and folded. */
+const PLAIN = /^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/;
 const ABBREVIATIONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bsr\b/g, "senior"],
   [/\bjr\b/g, "junior"],
@@ -26,7 +28,8 @@ const ABBREVIATIONS: ReadonlyArray<readonly [RegExp, string]> = [
 
 export function normaliseText(text: string, level: NormaliseLevel): string {
   if (level === "none") return text;
-  let s = text.normalize("NFC").replace(WS, " ").trim();
+  // The fast path skips work that would change nothing (most text is plain ASCII).
+  let s = PLAIN.test(text) ? text : text.normalize("NFC").replace(WS, " ").trim();
   if (level === "default") return s;
   s = s.toLowerCase();
   if (level === "casefold") return s;

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { storedKey, type PairKey } from "./pair-key";
+import { PACKED_PAIR_BYTES, storedKey, type PairKey } from "./pair-key";
 import { isSeniority, type SeniorityStore } from "./seniority-store";
 
 export interface RedisStoreOptions {
@@ -36,10 +36,52 @@ const GET_SCRIPT =
 const SET_SCRIPT =
   "local a = 1 for i = 1, #KEYS do local n = tonumber(ARGV[a]) local args = {} for j = 1, 2 * n do args[j] = ARGV[a + j] end redis.call('HSET', KEYS[i], unpack(args)) a = a + 2 * n + 1 end return #KEYS";
 
-// KEYS: one bucket per pair; ARGV: overwrite flag, then field/value pairs. For each pair:
-// 0 = written (new), 1 = unchanged, 2 = conflict kept, 3 = conflict overwritten.
-const IMPORT_SCRIPT =
-  "local ow = ARGV[1] == '1' local out = {} for i = 1, #KEYS do local f = ARGV[2 * i] local v = ARGV[2 * i + 1] local old = redis.call('HGET', KEYS[i], f) if not old then redis.call('HSET', KEYS[i], f, v) out[i] = 0 elseif old == v then out[i] = 1 elseif ow then redis.call('HSET', KEYS[i], f, v) out[i] = 3 else out[i] = 2 end end return out";
+// KEYS: buckets; ARGV[1]: overwrite flag; ARGV[2]: per bucket, a 2-byte count n then n packed
+// records (8-byte field, ASCII digit). Returns {new, unchanged, conflicts kept, replaced}.
+// A call into Redis costs far more than a field, so a bucket's pairs go as one HMGET and at
+// most one HSET; a bucket with one pair (the common case in a big namespace) as one HSETNX.
+const IMPORT_SCRIPT = `local ow = ARGV[1] == '1' local blob = ARGV[2] local p = 1
+local new, same, kept, replaced = 0, 0, 0, 0
+local function settle(had, v)
+  if had == v then same = same + 1 return false end
+  if ow then replaced = replaced + 1 return true end
+  kept = kept + 1 return false
+end
+for i = 1, #KEYS do
+  local k = KEYS[i] local hi, lo = string.byte(blob, p, p + 1) p = p + 2
+  local n = hi * 256 + lo
+  if n == 1 then
+    local f, v = string.sub(blob, p, p + 7), string.sub(blob, p + 8, p + 8) p = p + 9
+    if redis.call('HSETNX', k, f, v) == 1 then new = new + 1
+    elseif settle(redis.call('HGET', k, f), v) then redis.call('HSET', k, f, v) end
+  else
+    local fs, vs = {}, {}
+    for j = 1, n do fs[j] = string.sub(blob, p, p + 7) vs[j] = string.sub(blob, p + 8, p + 8) p = p + 9 end
+    local old = redis.call('HMGET', k, unpack(fs))
+    local now, w = {}, {}
+    for j = 1, n do
+      local f, v = fs[j], vs[j] local had = now[f] or old[j]
+      if not had then new = new + 1 now[f] = v w[#w + 1] = f w[#w + 1] = v
+      elseif settle(had, v) then now[f] = v w[#w + 1] = f w[#w + 1] = v end
+    end
+    if #w > 0 then redis.call('HSET', k, unpack(w)) end
+  end
+end
+return {new, same, kept, replaced}`;
+/** Pairs of one bucket per HMGET / HSET: keeps `unpack` far below Lua's 8,000-slot C stack. */
+const IMPORT_RUN = 2_000;
+
+/** What one conditional bulk write did, pair by pair. */
+export interface ImportCounts {
+  /** Pairs the namespace did not have, now written. */
+  imported: number;
+  /** Pairs it had with the same value. */
+  unchanged: number;
+  /** Pairs it had with another value, kept. */
+  kept: number;
+  /** Pairs it had with another value, replaced (overwrite). */
+  overwritten: number;
+}
 
 type ScriptedRedis = Redis & {
   senImport(numKeys: number, ...args: Array<string | Buffer>): Promise<number[]>;
@@ -178,32 +220,65 @@ export class RedisStore implements SeniorityStore {
   }
 
   /**
-   * Conditional bulk write for imports, checked and written in one pass on the server: per
-   * entry 0 = new, 1 = unchanged, 2 = a different value kept, 3 = a different value replaced.
+   * Conditional bulk write for imports, checked and written on the server in one pass: an
+   * existing different value is kept unless `overwrite`. `records` holds `count` packed pairs
+   * (see {@link packPair}); they are sorted by bucket so each Lua call carries one packed
+   * argument and one key per bucket, not two arguments a pair. A pair repeated in the batch
+   * meets the value its earlier occurrence wrote.
    */
-  async importMany(
-    entries: ReadonlyArray<readonly [PairKey, number]>,
-    overwrite: boolean,
-  ): Promise<number[]> {
-    const out: number[] = [];
-    if (entries.length === 0) return out;
+  async importPacked(records: Buffer, count: number, overwrite: boolean): Promise<ImportCounts> {
+    const total: ImportCounts = { imported: 0, unchanged: 0, kept: 0, overwritten: 0 };
+    if (count === 0) return total;
+    if (count > 2 ** 20)
+      throw new RangeError(`importPacked: at most ${2 ** 20} records a call, got ${count}`);
+    // bucket * 2^20 + index stays an exact float64 below 2^52: a native numeric sort groups
+    // the records by bucket and keeps their order within a bucket.
+    const order = new Float64Array(count);
+    for (let i = 0; i < count; i++)
+      order[i] = (records.readUInt32BE(i * PACKED_PAIR_BYTES) % this.buckets) * 2 ** 20 + i;
+    order.sort();
     const pipeline = this.scriptPipeline();
-    for (let i = 0; i < entries.length; i += SCRIPT_BATCH) {
-      const part = entries.slice(i, i + SCRIPT_BATCH);
-      const keys: string[] = [];
-      const args: Array<string | Buffer> = [overwrite ? "1" : "0"];
-      for (const [k, v] of part) {
-        const sk = storedKey(k);
-        keys.push(this.bucketKey(sk));
-        args.push(sk, String(v));
+    const flag = overwrite ? "1" : "0";
+    let keys: string[] = [];
+    let blob = Buffer.allocUnsafe(0);
+    let at = 0;
+    const send = () => {
+      if (keys.length > 0) void pipeline.senImport(keys.length, ...keys, flag, blob.subarray(0, at));
+      keys = [];
+      blob = Buffer.allocUnsafe((SCRIPT_BATCH + IMPORT_RUN) * (PACKED_PAIR_BYTES + 2));
+      at = 0;
+    };
+    send();
+    let pairs = 0;
+    for (let i = 0; i < count;) {
+      const bucket = Math.floor((order[i] ?? 0) / 2 ** 20);
+      let end = i + 1;
+      while (end < count && end - i < IMPORT_RUN && Math.floor((order[end] ?? 0) / 2 ** 20) === bucket) end++;
+      blob.writeUInt16BE(end - i, at);
+      at += 2;
+      for (let j = i; j < end; j++) {
+        const r = ((order[j] ?? 0) % 2 ** 20) * PACKED_PAIR_BYTES;
+        // A byte loop: Buffer#copy costs more than it moves at 9 bytes.
+        for (let b = 0; b < PACKED_PAIR_BYTES; b++) blob[at++] = records[r + b] ?? 0;
       }
-      void pipeline.senImport(keys.length, ...keys, ...args);
+      keys.push(`${this.namespace}:${bucket.toString(36)}`);
+      pairs += end - i;
+      i = end;
+      if (pairs >= SCRIPT_BATCH) {
+        send();
+        pairs = 0;
+      }
     }
-    for (const [err, codes] of (await pipeline.exec()) ?? []) {
+    send();
+    for (const [err, counts] of (await pipeline.exec()) ?? []) {
       if (err) throw err;
-      out.push(...(codes as number[]));
+      const [a = 0, b = 0, c = 0, d = 0] = counts as number[];
+      total.imported += a;
+      total.unchanged += b;
+      total.kept += c;
+      total.overwritten += d;
     }
-    return out;
+    return total;
   }
 
   async close(): Promise<void> {

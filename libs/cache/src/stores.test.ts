@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LmdbStore } from "./lmdb-store";
 import { MemoryStore } from "./memory-store";
 import { openSeniorityStore, redactUrl, validateCacheUrl } from "./open-store";
-import { pairKey } from "./pair-key";
+import { PACKED_PAIR_BYTES, packPair, pairKey } from "./pair-key";
+import { redisBucketStats } from "./redis-admin";
 import { RedisStore, bucketCountFor } from "./redis-store";
 import type { SeniorityStore } from "./seniority-store";
 import { startLocalMemcached, startLocalRedis, type LocalRedisServer } from "./testing";
@@ -120,6 +121,66 @@ describe("Redis compact layout", () => {
     const [k] = keys(1, "bad") as [Buffer];
     await client.hset(store.bucketKey(k), k.subarray(0, 8), "9");
     expect(await store.getMany([k])).toEqual([undefined]);
+    await store.close();
+  });
+});
+
+describe("Redis bulk import (importPacked)", () => {
+  // Few buckets put many pairs in one bucket (the HMGET/HSET path); many buckets leave one
+  // pair in most (the HSETNX path). Both must count and keep values the same way.
+  it.each([16, 1 << 20])("settles new, unchanged, conflicts and repeats with %i buckets", async (buckets) => {
+    const store = await RedisStore.open(new Redis(redis.url), {
+      modelVersion: `imp-${randomUUID()}`,
+      expectedPairs: buckets * 150,
+    });
+    expect(store.bucketCount).toBe(buckets);
+    const texts = Array.from({ length: 3000 }, (_, i) => `c ${i}\u0000t ${i}`);
+    const pack = (rows: Array<readonly [string, number]>) => {
+      const b = Buffer.alloc(rows.length * PACKED_PAIR_BYTES);
+      rows.forEach(([t, v], i) => packPair(b, i, t, v));
+      return b;
+    };
+    // 3,000 new pairs, then a repeat of pair 0 with the same value and of pair 1 with another.
+    const first = [...texts.map((t) => [t, 3] as const), [texts[0]!, 3] as const, [texts[1]!, 5] as const];
+    expect(await store.importPacked(pack(first), first.length, false)).toEqual({
+      imported: 3000,
+      unchanged: 1,
+      kept: 1,
+      overwritten: 0,
+    });
+    const second = [[texts[0]!, 3] as const, [texts[2]!, 6] as const, ["new\u0000pair", 7] as const];
+    expect(await store.importPacked(pack(second), 3, false)).toEqual({
+      imported: 1,
+      unchanged: 1,
+      kept: 1,
+      overwritten: 0,
+    });
+    expect(await store.getMany([pairKey(texts[1]!), pairKey(texts[2]!)])).toEqual([3, 3]);
+    expect(await store.importPacked(pack(second), 3, true)).toEqual({
+      imported: 0,
+      unchanged: 2,
+      kept: 0,
+      overwritten: 1,
+    });
+    expect(await store.getMany([pairKey(texts[2]!), pairKey("new\u0000pair")])).toEqual([6, 7]);
+    const stats = await redisBucketStats(store);
+    expect(Object.keys(stats.encodings)).toEqual(["listpack"]);
+    await store.close();
+  });
+});
+
+describe("Redis bulk import, a bucket past one Lua call's run", () => {
+  it("splits a bucket's pairs over several HMGET/HSET runs and still counts each pair once", async () => {
+    const store = await RedisStore.open(new Redis(redis.url), {
+      modelVersion: `run-${randomUUID()}`,
+      expectedPairs: 1,
+    });
+    const n = 40_000; // 16 buckets: ~2,500 pairs each, more than one run of 2,000
+    const b = Buffer.alloc(n * PACKED_PAIR_BYTES);
+    for (let i = 0; i < n; i++) packPair(b, i, `c\u0000t ${i}`, (i % 7) + 1);
+    expect((await store.importPacked(b, n, false)).imported).toBe(n);
+    expect((await store.importPacked(b, n, false)).unchanged).toBe(n);
+    expect(await store.getMany([pairKey("c\u0000t 39999")])).toEqual([(39_999 % 7) + 1]);
     await store.close();
   });
 });

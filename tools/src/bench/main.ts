@@ -4,6 +4,7 @@
 import { mkdir, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import * as prettier from "prettier";
 import { formatHelp, option, parseOptions } from "@rl/cli";
 import { startLocalRedis } from "@rl/cache/testing";
 import { barsChart, renderSvg, saturationChart, warmupChart } from "./charts";
@@ -162,5 +163,11 @@ results.measuredAt = measuredAt;
 await writeFile(join(out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 // Charts of scenarios kept from an earlier run (with --only) stay listed.
 const chartFiles = (await readdir(out)).filter((f) => f.endsWith(".svg")).map((f) => f.slice(0, -4));
-await writeFile(join(out, "README.md"), markdownReport(results, chartFiles));
+// Formatted as the repository formats Markdown, so a committed report passes format:check.
+const reportPath = join(out, "README.md");
+const prettierConfig = (await prettier.resolveConfig(reportPath)) ?? {};
+await writeFile(
+  reportPath,
+  await prettier.format(markdownReport(results, chartFiles), { ...prettierConfig, parser: "markdown" }),
+);
 log(`report written to ${out}`);

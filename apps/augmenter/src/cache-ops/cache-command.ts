@@ -14,7 +14,7 @@ import { openObjectStore, type S3ClientOptions } from "@rl/s3";
 import { pino } from "pino";
 import { createAugmenter, type AugmenterConfig } from "../create-augmenter";
 import { openSource, writeDestination } from "./cache-files";
-import { importPairs } from "./import-pairs";
+import { IMPORT_TUNING, importPairs } from "./import-pairs";
 import { warmCache } from "./warm-cache";
 import { formatOf, type RowFormat } from "./pair-rows";
 
@@ -76,8 +76,7 @@ export async function runCacheCommand(
           normalise: o.normalise,
           overwrite: o.overwrite,
           maxBadFraction: o.maxBadFraction,
-          batchSize: 20_000,
-          concurrency: 4,
+          ...IMPORT_TUNING,
           onProgress: (rows, bytes) => progress.set(size && !src.endsWith(".gz") ? bytes : rows),
         });
         progress.done();

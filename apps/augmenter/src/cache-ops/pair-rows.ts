@@ -60,6 +60,10 @@ export function splitCsv(line: string, sep: string): string[] | undefined {
 }
 
 function toSeniority(v: unknown): number | undefined {
+  if (typeof v === "string" && v.length === 1) {
+    const d = v.charCodeAt(0) - 0x30; // the common case: one digit
+    return isSeniority(d) ? d : undefined;
+  }
   const n = typeof v === "number" ? v : typeof v === "string" && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
   return isSeniority(n) ? n : undefined;
 }
@@ -75,8 +79,9 @@ export class PairRowParser {
   constructor(private readonly format: RowFormat) {}
 
   parse(text: string, line: number): PairRow | BadRow | undefined {
-    const t = text.replace(/^\uFEFF/, "").replace(/\r$/, "");
-    if (t.trim() === "") return undefined;
+    let t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    if (t.charCodeAt(t.length - 1) === 13) t = t.slice(0, -1);
+    if (t === "" || (t.charCodeAt(0) <= 32 && t.trim() === "")) return undefined;
     if (this.format === "jsonl") {
       let v: unknown;
       try {
