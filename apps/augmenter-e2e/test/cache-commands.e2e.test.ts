@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { Redis } from "ioredis";
-import { LmdbStore, RedisStore, normaliseText, pairKey, pairText } from "@rl/cache";
+import { LmdbStore, RedisStore, normaliseText, openSeniorityStore, pairKey, pairText } from "@rl/cache";
+import { startLocalRedisCluster } from "@rl/cache/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scenario, startEnv, type TestEnvironment } from "./env";
 
@@ -156,6 +157,56 @@ describe("augmenter cache", () => {
     expect(await client.keys(`sen:${ns}:*`)).toEqual([]);
     client.disconnect();
   }, 90_000);
+
+  it("moves a namespace Redis → Redis Cluster → LMDB; import, stats and drop on a real cluster", async () => {
+    const cluster = await startLocalRedisCluster({ masters: 3, replicas: 1 });
+    try {
+      const ns = `cl-${randomUUID().slice(0, 8)}`;
+      const pairs = Array.from(
+        { length: 3000 },
+        (_, i) => [`Company ${i % 97}`, `Title ${i}`] as [string, string],
+      );
+      const expected = pairs.map((_, i) => (i % 7) + 1);
+      const csv = join(dir, `${ns}.csv`);
+      await writeFile(
+        csv,
+        `company,title,seniority\n${pairs.map(([c, t], i) => `${c},${t},${expected[i]}`).join("\n")}\n`,
+      );
+      expect((await cache(["import", csv], { CACHE_URL: env.redisUrl, MODEL_VERSION: ns })).code).toBe(0);
+      const dump = join(dir, `${ns}.export.gz`);
+      expect((await cache(["export", dump], { CACHE_URL: env.redisUrl, MODEL_VERSION: ns })).code).toBe(0);
+
+      const onCluster = { CACHE_URL: cluster.url, MODEL_VERSION: ns };
+      expect((await cache(["restore", dump], { CACHE_URL: cluster.url })).stdout).toMatch(
+        /restored 3,000 pairs/,
+      );
+      const store = await openSeniorityStore(cluster.url, { modelVersion: ns });
+      expect(await store.getMany(pairs.map(([c, t]) => key(c, t)))).toEqual(expected);
+      await store.close();
+
+      const fromCluster = join(dir, `${ns}.cluster-export`);
+      expect((await cache(["export", fromCluster], onCluster)).stdout).toMatch(/exported 3,000 pairs/);
+      const lmdbDir = join(dir, `lmdb-${ns}`);
+      expect((await cache(["restore", fromCluster], { CACHE_URL: `lmdb://${lmdbDir}` })).stdout).toMatch(
+        /restored 3,000 pairs/,
+      );
+      const lmdb = LmdbStore.open(lmdbDir, ns);
+      expect(await lmdb.getMany(pairs.map(([c, t]) => key(c, t)))).toEqual(expected);
+      await lmdb.close();
+
+      const again = await cache(["import", csv], onCluster);
+      expect(again.stdout).toMatch(/new 0, unchanged 3000, conflicts 0/);
+      const stats = await cache(["stats"], onCluster);
+      expect(stats.stdout).toMatch(new RegExp(`namespace ${ns}: 3,000 pairs, [\\d.]+ bytes/pair`));
+      expect(stats.stdout).toMatch(/encodings \{"listpack":\d+\}/);
+      expect((await cache(["drop", "--model-version", ns], { CACHE_URL: cluster.url })).code).toBe(0);
+      expect(
+        (await cache(["stats"], { CACHE_URL: cluster.url, MODEL_VERSION: "none" })).stdout,
+      ).not.toContain(ns);
+    } finally {
+      await cluster.stop();
+    }
+  }, 120_000);
 
   it("a warmed cache spares the model: import the pairs, then the run sends none", async () => {
     const s = await scenario(env);

@@ -33,7 +33,7 @@ export const AUGMENTER_OPTIONS = {
   cacheUrl: {
     ...option.string(
       "cache-url",
-      "L2 cache: redis://, rediss://, lmdb:///path or lmdb:relative/path (embedded), memory:",
+      "L2 cache: redis://, rediss://, redis-cluster://host:port,… (Redis Cluster), lmdb:///path or lmdb:relative/path (embedded), memcached://, memory:",
       {
         env: "CACHE_URL",
         default: "lmdb:.data/cache",

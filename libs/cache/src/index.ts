@@ -16,11 +16,18 @@ export { isSeniority } from "./seniority-store";
 export type { SeniorityStore } from "./seniority-store";
 export { MemoryStore } from "./memory-store";
 export { REDIS_LAYOUT, RedisStore, TARGET_FIELDS_PER_BUCKET, bucketCountFor } from "./redis-store";
-export type { RedisStoreOptions } from "./redis-store";
+export type { ImportCounts, RedisClient, RedisStoreOptions } from "./redis-store";
+export { CLUSTER_SLOTS, clusterSlot } from "./cluster-slot";
 export { LmdbStore } from "./lmdb-store";
 export { TwoTierCache } from "./two-tier-cache";
 export type { LookupResult } from "./two-tier-cache";
-export { CACHE_URL_FORMS, openSeniorityStore, redactUrl, validateCacheUrl } from "./open-store";
+export {
+  CACHE_URL_FORMS,
+  openSeniorityStore,
+  parseRedisClusterUrl,
+  redactUrl,
+  validateCacheUrl,
+} from "./open-store";
 export type { OpenStoreOptions } from "./open-store";
 export { redisBucketStats, redisDrop, redisEntries, redisNamespaces } from "./redis-admin";
 export type { BucketStats } from "./redis-admin";

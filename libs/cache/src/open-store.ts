@@ -1,13 +1,41 @@
 import { isAbsolute, resolve } from "node:path";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { LmdbStore } from "./lmdb-store";
 import { MemcachedStore, parseMemcachedUrl } from "./memcached-store";
 import { MemoryStore } from "./memory-store";
-import { RedisStore } from "./redis-store";
+import { RedisStore, type RedisClient } from "./redis-store";
 import type { SeniorityStore } from "./seniority-store";
 
 export const CACHE_URL_FORMS =
-  "redis://[user:pass@]host:port[/db], rediss://... (TLS), lmdb:///absolute/path, lmdb:relative/path, or memory:";
+  "redis://[user:pass@]host:port[/db], rediss://... (TLS), redis-cluster://[user:pass@]host:port[,host:port...] (Redis Cluster; rediss-cluster:// for TLS), lmdb:///absolute/path, lmdb:relative/path, memcached://host:port[,host:port...], or memory:";
+
+/** The seed nodes and credentials of a `redis-cluster://` or `rediss-cluster://` URL. */
+export function parseRedisClusterUrl(url: string): {
+  nodes: Array<{ host: string; port: number }>;
+  username?: string;
+  password?: string;
+  tls: boolean;
+} {
+  const m = /^(rediss?)-cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/.exec(url);
+  if (!m)
+    throw new Error(`expected redis-cluster://[user:pass@]host:port[,host:port...], got ${redactUrl(url)}`);
+  const nodes = (m[3] ?? "").split(",").map((hp) => {
+    const n = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hp.trim());
+    const port = Number(n?.[2]);
+    if (!n || port < 1 || port > 65535)
+      throw new Error(`${redactUrl(url)}: "${hp}" is not host:port (port 1-65535)`);
+    return { host: (n[1] ?? "").replace(/^\[|\]$/g, ""), port };
+  });
+  const auth = m[2];
+  const [user, pass] =
+    auth === undefined ? [] : auth.includes(":") ? auth.split(/:(.*)/s) : [undefined, auth];
+  return {
+    nodes,
+    ...(user ? { username: decodeURIComponent(user) } : {}),
+    ...(pass !== undefined ? { password: decodeURIComponent(pass) } : {}),
+    tls: m[1] === "rediss",
+  };
+}
 
 export interface OpenStoreOptions {
   modelVersion: string;
@@ -18,7 +46,7 @@ export interface OpenStoreOptions {
 
 /** A URL safe to log: the password replaced. */
 export function redactUrl(url: string): string {
-  return url.replace(/^(\w+:\/\/)([^@/]*)@/, (_m, scheme: string, auth: string) =>
+  return url.replace(/^([\w+.-]+:\/\/)([^@/]*)@/, (_m, scheme: string, auth: string) =>
     auth.includes(":") ? `${scheme}${auth.split(":")[0]}:***@` : `${scheme}***@`,
   );
 }
@@ -26,6 +54,10 @@ export function redactUrl(url: string): string {
 /** Checks the form of a CACHE_URL without connecting; throws with the accepted forms. */
 export function validateCacheUrl(url: string): void {
   if (/^rediss?:\/\/[^/]/.test(url) || /^lmdb:.+/.test(url) || url === "memory:") return;
+  if (/^rediss?-cluster:/.test(url)) {
+    parseRedisClusterUrl(url);
+    return;
+  }
   if (url.startsWith("memcached://")) {
     parseMemcachedUrl(url);
     return;
@@ -42,20 +74,37 @@ export async function openSeniorityStore(url: string, options: OpenStoreOptions)
     const path = isAbsolute(raw) ? raw : resolve(raw);
     return LmdbStore.open(path, options.modelVersion);
   }
-  const redis = new Redis(url, {
-    lazyConnect: true,
+  const connection = {
     // Fail a command after a few reconnect attempts instead of queueing it forever, so the
     // service can report that Redis is down and carry on with L1 and the model.
     maxRetriesPerRequest: 2,
     connectTimeout: 5_000,
-    retryStrategy: (times) => Math.min(times * 200, 2_000),
-  });
+    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+  };
+  let redis: RedisClient;
+  if (/^rediss?-cluster:/.test(url)) {
+    const c = parseRedisClusterUrl(url);
+    redis = new Cluster(c.nodes, {
+      lazyConnect: true,
+      clusterRetryStrategy: (times) => (times > 10 ? null : Math.min(times * 200, 2_000)),
+      redisOptions: {
+        ...connection,
+        ...(c.username ? { username: c.username } : {}),
+        ...(c.password !== undefined ? { password: c.password } : {}),
+        ...(c.tls ? { tls: {} } : {}),
+      },
+    });
+  } else {
+    redis = new Redis(url, { lazyConnect: true, ...connection });
+  }
   redis.on("error", () => {}); // connection errors surface on the commands that fail
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
-    throw new Error(`cannot connect to Redis at ${redactUrl(url)}: ${(err as Error).message}`);
+    throw new Error(
+      `cannot connect to Redis${redis instanceof Cluster ? " Cluster" : ""} at ${redactUrl(url)}: ${(err as Error).message}`,
+    );
   }
   return RedisStore.open(
     redis,

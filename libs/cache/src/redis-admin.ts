@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
-import type { RedisStore } from "./redis-store";
+import { Cluster, type Redis } from "ioredis";
+import type { RedisClient, RedisStore } from "./redis-store";
 
 export interface BucketStats {
   pairs: number;
@@ -17,31 +17,44 @@ export interface BucketStats {
   bytesPerPair: number;
 }
 
-async function* scanKeys(redis: Redis, pattern: string): AsyncIterable<string[]> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-    cursor = next;
-    if (keys.length > 0) yield keys;
-  } while (cursor !== "0");
+/** The nodes whose keys make up the data set: the masters of a cluster, or the one server. */
+function dataNodes(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes("master") : [redis];
+}
+
+/**
+ * Pages of keys matching `pattern`, each page with the node that holds it, so that follow-up
+ * commands go to that node (on a cluster, SCAN runs on every master in turn).
+ */
+async function* scanKeys(
+  redis: RedisClient,
+  pattern: string,
+): AsyncIterable<{ node: Redis; keys: string[] }> {
+  for (const node of dataNodes(redis)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) yield { node, keys };
+    } while (cursor !== "0");
+  }
 }
 
 /** Model versions that have a namespace in this Redis. */
-export async function redisNamespaces(redis: Redis, prefix = "sen"): Promise<string[]> {
+export async function redisNamespaces(redis: RedisClient, prefix = "sen"): Promise<string[]> {
   const out: string[] = [];
-  for await (const keys of scanKeys(redis, `${prefix}:*:meta`))
+  for await (const { keys } of scanKeys(redis, `${prefix}:*:meta`))
     for (const k of keys) out.push(k.slice(prefix.length + 1, -":meta".length));
   return out.sort();
 }
 
 /** Every stored (key, value) of the namespace, a SCAN page of buckets at a time. */
 export async function* redisEntries(store: RedisStore): AsyncIterable<Array<readonly [Buffer, number]>> {
-  const redis = store.client;
-  for await (const keys of scanKeys(redis, `${store.namespace}:*`)) {
+  for await (const { node, keys } of scanKeys(store.client, `${store.namespace}:*`)) {
     const buckets = keys.filter((k) => !k.endsWith(":meta"));
     // The raw reply (a flat array of Buffers): hgetallBuffer builds an object, whose string
     // keys would mangle the binary fields.
-    const p = redis.pipeline();
+    const p = node.pipeline();
     for (const b of buckets) p.callBuffer("HGETALL", b);
     const res = (await p.exec()) ?? [];
     const out: Array<readonly [Buffer, number]> = [];
@@ -57,7 +70,6 @@ export async function* redisEntries(store: RedisStore): AsyncIterable<Array<read
 
 /** Pairs, bucket fill and encodings, and bytes per pair from MEMORY USAGE. */
 export async function redisBucketStats(store: RedisStore): Promise<BucketStats> {
-  const redis = store.client;
   const s: BucketStats = {
     pairs: 0,
     bucketsConfigured: store.bucketCount,
@@ -70,9 +82,9 @@ export async function redisBucketStats(store: RedisStore): Promise<BucketStats> 
     bytes: 0,
     bytesPerPair: 0,
   };
-  for await (const keys of scanKeys(redis, `${store.namespace}:*`)) {
+  for await (const { node, keys } of scanKeys(store.client, `${store.namespace}:*`)) {
     const buckets = keys.filter((k) => !k.endsWith(":meta"));
-    const p = redis.pipeline();
+    const p = node.pipeline();
     for (const b of buckets) p.hlen(b).object("ENCODING", b).memory("USAGE", b, "SAMPLES", "0");
     const res = (await p.exec()) ?? [];
     buckets.forEach((b, i) => {
@@ -95,19 +107,25 @@ export async function redisBucketStats(store: RedisStore): Promise<BucketStats> 
 
 /**
  * Deletes a namespace in small steps (SCAN a page, UNLINK it), so Redis is never blocked;
- * the meta key goes last, so an interrupted drop can simply be run again.
+ * the meta key goes last, so an interrupted drop can simply be run again. One key per UNLINK,
+ * pipelined: a cluster refuses multi-key commands across slots.
  */
 export async function redisDrop(
-  redis: Redis,
+  redis: RedisClient,
   modelVersion: string,
   onProgress: (deleted: number) => void = () => {},
   prefix = "sen",
 ): Promise<number> {
   const ns = `${prefix}:${modelVersion}`;
   let deleted = 0;
-  for await (const keys of scanKeys(redis, `${ns}:*`)) {
+  for await (const { node, keys } of scanKeys(redis, `${ns}:*`)) {
     const buckets = keys.filter((k) => k !== `${ns}:meta`);
-    if (buckets.length > 0) deleted += await redis.unlink(...buckets);
+    const p = node.pipeline();
+    for (const k of buckets) p.unlink(k);
+    for (const [err, n] of (await p.exec()) ?? []) {
+      if (err) throw err;
+      deleted += Number(n);
+    }
     onProgress(deleted);
   }
   deleted += await redis.unlink(`${ns}:meta`);

@@ -1,4 +1,5 @@
-import type { Redis } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
+import { clusterSlot } from "./cluster-slot";
 import { PACKED_PAIR_BYTES, storedKey, type PairKey } from "./pair-key";
 import { isSeniority, type SeniorityStore } from "./seniority-store";
 
@@ -83,11 +84,15 @@ export interface ImportCounts {
   overwritten: number;
 }
 
-type ScriptedRedis = Redis & {
+/** A single Redis or a Redis Cluster: the store and the admin commands work on both. */
+export type RedisClient = Redis | Cluster;
+
+interface ScriptCommands {
   senImport(numKeys: number, ...args: Array<string | Buffer>): Promise<number[]>;
   senGet(numKeys: number, ...args: Array<string | Buffer>): Promise<Array<Buffer | null>>;
   senSet(numKeys: number, ...args: Array<string | Buffer>): Promise<number>;
-};
+}
+type ScriptCall = (c: ScriptCommands) => unknown;
 
 /**
  * The compact layout of design.md §4: `HSET <prefix>:<version>:<bucket> <8 key bytes> <digit>`,
@@ -97,24 +102,34 @@ type ScriptedRedis = Redis & {
  * restore can move pairs between backends. Reads and writes of a batch go as Lua calls of at
  * most 5,000 pairs in one pipeline: one round trip, and about half the client-side cost of
  * one command per pair (measured: reads 89k → 167k pairs/s, writes 60k → 134k).
+ *
+ * On a Redis Cluster the key names are the same (no hash tags: buckets spread over all
+ * slots); each Lua call carries the keys of one slot, as the cluster requires, and ioredis
+ * routes the calls to their nodes, auto-pipelined per node.
  */
 export class RedisStore implements SeniorityStore {
   readonly description: string;
   private buckets = 0;
   readonly namespace: string;
-  private readonly redis: ScriptedRedis;
+  private readonly redis: RedisClient & ScriptCommands;
+  readonly isCluster: boolean;
 
-  private constructor(redis: Redis, options: RedisStoreOptions, description: string) {
+  private constructor(redis: RedisClient, options: RedisStoreOptions, description: string) {
     this.namespace = `${options.keyPrefix ?? "sen"}:${options.modelVersion}`;
     this.description = description;
+    this.isCluster = redis instanceof Cluster;
     redis.defineCommand("senGet", { lua: GET_SCRIPT });
     redis.defineCommand("senSet", { lua: SET_SCRIPT });
     redis.defineCommand("senImport", { lua: IMPORT_SCRIPT });
-    this.redis = redis as ScriptedRedis;
+    this.redis = redis as RedisClient & ScriptCommands;
   }
 
   /** Connects the namespace: reads its bucket count, or fixes it atomically if it is new. */
-  static async open(redis: Redis, options: RedisStoreOptions, description = "redis"): Promise<RedisStore> {
+  static async open(
+    redis: RedisClient,
+    options: RedisStoreOptions,
+    description = "redis",
+  ): Promise<RedisStore> {
     const store = new RedisStore(redis, options, description);
     const configured = bucketCountFor(options.expectedPairs ?? 20_000_000);
     const metaKey = `${store.namespace}:meta`;
@@ -141,24 +156,71 @@ export class RedisStore implements SeniorityStore {
     return store;
   }
 
-  /** A pipeline that knows the Lua commands defined on the client. */
-  private scriptPipeline(): ScriptedRedis & { exec(): Promise<Array<[Error | null, unknown]> | null> } {
-    return this.redis.pipeline() as unknown as ScriptedRedis & {
-      exec(): Promise<Array<[Error | null, unknown]> | null>;
-    };
-  }
-
   get bucketCount(): number {
     return this.buckets;
   }
 
-  get client(): Redis {
+  get client(): RedisClient {
     return this.redis;
   }
 
   /** The bucket of a stored (8-byte) key or a full pair key. */
   bucketKey(key: Buffer): string {
     return `${this.namespace}:${(key.readUInt32BE(0) % this.buckets).toString(36)}`;
+  }
+
+  /**
+   * Items split so that each part may go as one Lua call: on one node, one part (callers cut
+   * it by size); on a cluster, one part per slot of `keyOf`.
+   */
+  private bySlot<T>(items: readonly T[], keyOf: (t: T) => string): Array<{ slot: number; items: T[] }> {
+    if (!this.isCluster) return [{ slot: 0, items: items.slice() }];
+    const parts = new Map<number, T[]>();
+    for (const t of items) {
+      const slot = clusterSlot(keyOf(t));
+      const part = parts.get(slot);
+      if (part) part.push(t);
+      else parts.set(slot, [t]);
+    }
+    return [...parts].map(([slot, part]) => ({ slot, items: part }));
+  }
+
+  /**
+   * Sends the calls in one round trip per node and returns their results in order: one
+   * pipeline on a single node; on a cluster, one pipeline per master, each call's keys in one
+   * slot (ioredis retries a pipeline on MOVED / ASK during a failover). Not ioredis's
+   * auto-pipelining: it groups Lua calls by their first argument, the key count, and fails
+   * (redis/ioredis#2109).
+   */
+  private async send(calls: ReadonlyArray<{ slot: number; call: ScriptCall }>): Promise<unknown[]> {
+    if (calls.length === 0) return [];
+    const groups = new Map<string, number[]>();
+    if (this.isCluster) {
+      const slots = (this.redis as Cluster).slots;
+      calls.forEach(({ slot }, i) => {
+        const node = slots[slot]?.join(",") ?? "";
+        const g = groups.get(node);
+        if (g) g.push(i);
+        else groups.set(node, [i]);
+      });
+    } else
+      groups.set(
+        "",
+        calls.map((_, i) => i),
+      );
+    const out = new Array<unknown>(calls.length);
+    await Promise.all(
+      [...groups.values()].map(async (idx) => {
+        const pipeline = this.redis.pipeline();
+        for (const i of idx) calls[i]?.call(pipeline as unknown as ScriptCommands);
+        const results = (await pipeline.exec()) ?? [];
+        results.forEach(([err, value], j) => {
+          if (err) throw err;
+          out[idx[j] ?? 0] = value;
+        });
+      }),
+    );
+    return out;
   }
 
   async getMany(keys: readonly PairKey[]): Promise<Array<number | undefined>> {
@@ -168,18 +230,25 @@ export class RedisStore implements SeniorityStore {
   async getStoredMany(keys: readonly Buffer[]): Promise<Array<number | undefined>> {
     const out = new Array<number | undefined>(keys.length).fill(undefined);
     if (keys.length === 0) return out;
-    const pipeline = this.scriptPipeline();
-    for (let i = 0; i < keys.length; i += SCRIPT_BATCH) {
-      const part = keys.slice(i, i + SCRIPT_BATCH);
-      void pipeline.senGet(part.length, ...part.map((k) => this.bucketKey(k)), ...part);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    results.forEach(([err, values], c) => {
-      if (err) throw err;
+    const items = keys.map((field, i) => ({ i, field, bucket: this.bucketKey(field) }));
+    const parts: Array<typeof items> = [];
+    const calls: Array<{ slot: number; call: ScriptCall }> = [];
+    for (const { slot, items: group } of this.bySlot(items, (t) => t.bucket))
+      for (let a = 0; a < group.length; a += SCRIPT_BATCH) {
+        const part = group.slice(a, a + SCRIPT_BATCH);
+        parts.push(part);
+        calls.push({
+          slot,
+          call: (c) => c.senGet(part.length, ...part.map((t) => t.bucket), ...part.map((t) => t.field)),
+        });
+      }
+    const results = await this.send(calls);
+    results.forEach((values, c) => {
+      const part = parts[c] ?? [];
       (values as Array<Buffer | string | null>).forEach((v, j) => {
         const n = v === null ? undefined : Number(v.toString());
         // A value that is not 1..7 is treated as absent (re-inferred), never used.
-        out[c * SCRIPT_BATCH + j] = isSeniority(n) ? n : undefined;
+        out[part[j]?.i ?? 0] = isSeniority(n) ? n : undefined;
       });
     });
     return out;
@@ -198,25 +267,28 @@ export class RedisStore implements SeniorityStore {
       if (g) g.push(k, String(v));
       else groups.set(b, [k, String(v)]);
     }
-    const pipeline = this.scriptPipeline();
-    let keys: string[] = [];
-    let args: Array<Buffer | string> = [];
-    let pairs = 0;
-    const send = () => {
-      if (keys.length > 0) void pipeline.senSet(keys.length, ...keys, ...args);
-      keys = [];
-      args = [];
-      pairs = 0;
-    };
-    for (const [bucket, fv] of groups) {
-      keys.push(bucket);
-      args.push(String(fv.length / 2), ...fv);
-      pairs += fv.length / 2;
-      if (pairs >= SCRIPT_BATCH) send();
+    const calls: Array<{ slot: number; call: ScriptCall }> = [];
+    for (const { slot, items: part } of this.bySlot([...groups], ([bucket]) => bucket)) {
+      let keys: string[] = [];
+      let args: Array<Buffer | string> = [];
+      let pairs = 0;
+      const flush = () => {
+        if (keys.length === 0) return;
+        const [k, a] = [keys, args];
+        calls.push({ slot, call: (c) => c.senSet(k.length, ...k, ...a) });
+        keys = [];
+        args = [];
+        pairs = 0;
+      };
+      for (const [bucket, fv] of part) {
+        keys.push(bucket);
+        args.push(String(fv.length / 2), ...fv);
+        pairs += fv.length / 2;
+        if (pairs >= SCRIPT_BATCH) flush();
+      }
+      flush();
     }
-    send();
-    const results = (await pipeline.exec()) ?? [];
-    for (const [err] of results) if (err) throw err;
+    await this.send(calls);
   }
 
   /**
@@ -237,41 +309,42 @@ export class RedisStore implements SeniorityStore {
     for (let i = 0; i < count; i++)
       order[i] = (records.readUInt32BE(i * PACKED_PAIR_BYTES) % this.buckets) * 2 ** 20 + i;
     order.sort();
-    const pipeline = this.scriptPipeline();
-    const flag = overwrite ? "1" : "0";
-    let keys: string[] = [];
-    let blob = Buffer.allocUnsafe(0);
-    let at = 0;
-    const send = () => {
-      if (keys.length > 0) void pipeline.senImport(keys.length, ...keys, flag, blob.subarray(0, at));
-      keys = [];
-      blob = Buffer.allocUnsafe((SCRIPT_BATCH + IMPORT_RUN) * (PACKED_PAIR_BYTES + 2));
-      at = 0;
-    };
-    send();
-    let pairs = 0;
+    // Runs of one bucket (at most IMPORT_RUN pairs each), in order.
+    const runs: Array<{ key: string; from: number; to: number }> = [];
     for (let i = 0; i < count;) {
       const bucket = Math.floor((order[i] ?? 0) / 2 ** 20);
       let end = i + 1;
       while (end < count && end - i < IMPORT_RUN && Math.floor((order[end] ?? 0) / 2 ** 20) === bucket) end++;
-      blob.writeUInt16BE(end - i, at);
-      at += 2;
-      for (let j = i; j < end; j++) {
-        const r = ((order[j] ?? 0) % 2 ** 20) * PACKED_PAIR_BYTES;
-        // A byte loop: Buffer#copy costs more than it moves at 9 bytes.
-        for (let b = 0; b < PACKED_PAIR_BYTES; b++) blob[at++] = records[r + b] ?? 0;
-      }
-      keys.push(`${this.namespace}:${bucket.toString(36)}`);
-      pairs += end - i;
+      runs.push({ key: `${this.namespace}:${bucket.toString(36)}`, from: i, to: end });
       i = end;
-      if (pairs >= SCRIPT_BATCH) {
-        send();
-        pairs = 0;
+    }
+    const flag = overwrite ? "1" : "0";
+    const calls: Array<{ slot: number; call: ScriptCall }> = [];
+    for (const { slot, items: part } of this.bySlot(runs, (r) => r.key)) {
+      for (let a = 0; a < part.length;) {
+        // Runs up to SCRIPT_BATCH pairs (or one run) per call, packed into one argument.
+        let b = a;
+        let pairs = 0;
+        while (b < part.length && (b === a || pairs + (part[b]!.to - part[b]!.from) <= SCRIPT_BATCH))
+          pairs += part[b]!.to - part[b++]!.from;
+        const group = part.slice(a, b);
+        const blob = Buffer.allocUnsafe(2 * group.length + PACKED_PAIR_BYTES * pairs);
+        let at = 0;
+        for (const run of group) {
+          blob.writeUInt16BE(run.to - run.from, at);
+          at += 2;
+          for (let j = run.from; j < run.to; j++) {
+            const r = ((order[j] ?? 0) % 2 ** 20) * PACKED_PAIR_BYTES;
+            // A byte loop: Buffer#copy costs more than it moves at 9 bytes.
+            for (let x = 0; x < PACKED_PAIR_BYTES; x++) blob[at++] = records[r + x] ?? 0;
+          }
+        }
+        const keys = group.map((run) => run.key);
+        calls.push({ slot, call: (c) => c.senImport(keys.length, ...keys, flag, blob) });
+        a = b;
       }
     }
-    send();
-    for (const [err, counts] of (await pipeline.exec()) ?? []) {
-      if (err) throw err;
+    for (const counts of await this.send(calls)) {
       const [a = 0, b = 0, c = 0, d = 0] = counts as number[];
       total.imported += a;
       total.unchanged += b;
