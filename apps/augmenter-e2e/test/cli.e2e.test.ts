@@ -1,33 +1,12 @@
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { startMockSeniorityServer } from "mock-seniority-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scenario, startEnv, type TestEnvironment } from "./env";
-
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const main = `${root}apps/augmenter/src/main.ts`;
+import { augmenterEnv, spawnAugmenter as augmenter, scenario, startEnv, type TestEnvironment } from "./env";
 
 let env: TestEnvironment;
 beforeAll(async () => {
   env = await startEnv();
 });
 afterAll(async () => env.stop());
-
-function augmenter(args: string[], extraEnv: Record<string, string>) {
-  const child = spawn(`${root}node_modules/.bin/tsx`, [main, ...args], {
-    cwd: root,
-    env: { ...process.env, ...extraEnv },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  let stdout = "";
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const lines = createInterface({ input: child.stdout });
-  lines.on("line", (l) => (stdout += `${l}\n`));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, lines, exited, out: () => stdout, err: () => stderr };
-}
 
 /** `augmenter serve` with its HTTP port, once it has said it is starting. */
 async function serve(args: string[], extraEnv: Record<string, string>) {
@@ -41,21 +20,8 @@ async function serve(args: string[], extraEnv: Record<string, string>) {
   return { p, httpPort };
 }
 
-function envFor(
-  s: Awaited<ReturnType<typeof scenario>>,
-  grpcAddr = env.model.address,
-): Record<string, string> {
-  return {
-    RAW_URI: s.uri("raw"),
-    MOD_URI: s.uri("mod"),
-    ERRORS_URI: s.uri("errors"),
-    S3_ENDPOINT: env.s3.endpoint,
-    SENIORITY_GRPC_ADDR: grpcAddr,
-    CACHE_URL: env.redisUrl,
-    MODEL_VERSION: `cli-${s.id}`,
-    MODEL_RATE: "100000",
-  };
-}
+const envFor = (s: Awaited<ReturnType<typeof scenario>>, grpcAddr = env.model.address) =>
+  augmenterEnv(env, s, { SENIORITY_GRPC_ADDR: grpcAddr });
 
 describe("augmenter CLI", () => {
   it("serve: processes a file as it arrives, serves /metrics /healthz /readyz, exits 0 on SIGTERM", async () => {
@@ -73,20 +39,12 @@ describe("augmenter CLI", () => {
     expect(metrics).toMatch(/^augmenter_files_total\{result="done"\} 1$/m);
     expect(metrics).toMatch(/^augmenter_records_total 1$/m);
     // An operator asks `cache stats` for the running service's hit ratios.
-    const stats = await new Promise<string>((resolve, reject) => {
-      const c = spawn(
-        `${root}node_modules/.bin/tsx`,
-        [main, "cache", "stats", "--metrics-url", `${base}/metrics`],
-        {
-          cwd: root,
-          env: { ...process.env, ...envFor(s), NODE_NO_WARNINGS: "1" },
-          stdio: ["ignore", "pipe", "inherit"],
-        },
-      );
-      let out = "";
-      c.stdout.on("data", (d: Buffer) => (out += d.toString()));
-      c.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`cache stats exited ${code}`))));
+    const c = augmenter(["cache", "stats", "--metrics-url", `${base}/metrics`], {
+      ...envFor(s),
+      NODE_NO_WARNINGS: "1",
     });
+    expect(await c.exited).toBe(0);
+    const stats = c.out();
     expect(stats).toMatch(/namespace cli-\S+: 1 pairs/);
     expect(stats).toMatch(
       /running service \(http:\/\/127\.0\.0\.1:\d+\/metrics\): L1 hits 0, L2 hits 0, model pairs 1; hit ratio 0\.0000/,

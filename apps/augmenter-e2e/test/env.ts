@@ -1,4 +1,7 @@
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { parseOptions } from "@rl/cli";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
@@ -60,4 +63,42 @@ export async function scenario(env: TestEnvironment) {
     }
   };
   return { id, bucket, uri, store, config, run };
+}
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** The augmenter as a user starts it: a separate process, its stdout read line by line. */
+export function spawnAugmenter(args: string[], extraEnv: Record<string, string>) {
+  const child = spawn(`${root}node_modules/.bin/tsx`, [`${root}apps/augmenter/src/main.ts`, ...args], {
+    cwd: root,
+    env: { ...process.env, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const lines = createInterface({ input: child.stdout });
+  lines.on("line", (l) => (stdout += `${l}\n`));
+  // "close", not "exit": every line of its output has been read by then.
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  return { child, lines, exited, out: () => stdout, err: () => stderr };
+}
+
+/** The environment variables a user would set to run the augmenter on a scenario. */
+export function augmenterEnv(
+  env: TestEnvironment,
+  s: { id: string; uri(what: string): string },
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    RAW_URI: s.uri("raw"),
+    MOD_URI: s.uri("mod"),
+    ERRORS_URI: s.uri("errors"),
+    S3_ENDPOINT: env.s3.endpoint,
+    SENIORITY_GRPC_ADDR: env.model.address,
+    CACHE_URL: env.redisUrl,
+    MODEL_VERSION: `cli-${s.id}`,
+    MODEL_RATE: "100000",
+    ...overrides,
+  };
 }

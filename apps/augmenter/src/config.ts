@@ -163,6 +163,29 @@ export const AUGMENTER_OPTIONS = {
     "serve: failures of the same input before it is set aside until re-uploaded",
     { env: "FILE_MAX_ATTEMPTS", default: 5, integer: true, min: 1 },
   ),
+  coordination: option.oneOf(
+    "coordination",
+    "Workers sharing the raw prefix: auto coordinates through the cache's Redis (file leases, one shared model rate, cross-worker single-flight) when CACHE_URL is Redis; off for a lone process",
+    ["auto", "off"] as const,
+    { env: "COORDINATION", default: "auto" },
+  ),
+  workerId: option.optionalString(
+    "worker-id",
+    "This worker's name in leases and claims (default host-pid-random)",
+    {
+      env: "WORKER_ID",
+    },
+  ),
+  fileLeaseMs: option.number(
+    "file-lease-ms",
+    "Lease on a file being processed, renewed every third of it: how long a crashed worker's file waits before another takes it",
+    { env: "FILE_LEASE_MS", default: 60_000, integer: true, min: 1000 },
+  ),
+  pairClaimMs: option.number(
+    "pair-claim-ms",
+    "Claim on pairs being inferred: how long other workers wait for a crashed worker's pairs before inferring them",
+    { env: "PAIR_CLAIM_MS", default: 120_000, integer: true, min: 1000 },
+  ),
   shutdownGraceMs: option.number(
     "shutdown-grace-ms",
     "On SIGTERM, time for files in flight to finish before their uploads are aborted",

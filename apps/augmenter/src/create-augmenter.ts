@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { ConfigError, type OptionValues } from "@rl/cli";
-import { TwoTierCache, openSeniorityStore } from "@rl/cache";
+import { RedisStore, TwoTierCache, openSeniorityStore } from "@rl/cache";
 import { openObjectStore, type ObjectStore } from "@rl/s3";
 import { defaultErrorsUri, type AUGMENTER_OPTIONS } from "./config";
 import { InferenceScheduler } from "./model/inference-scheduler";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
+import { LocalCoordinator, type Coordinator } from "./coordination/coordinator";
+import { RedisCoordinator } from "./coordination/redis-coordinator";
 import { Augmenter } from "./service/augmenter";
 import { AugmenterMetrics } from "./service/augmenter-metrics";
 import { Discovery } from "./service/discovery";
@@ -46,6 +48,20 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
     onWarning: (m) => log.warn(m),
   });
   const cache = new TwoTierCache(l2, o.l1MaxEntries);
+  // Workers on the same Redis coordinate through it; anything else is a lone process.
+  const coordinator: Coordinator =
+    o.coordination === "auto" && l2 instanceof RedisStore
+      ? new RedisCoordinator(l2.client, {
+          modelVersion: o.modelVersion,
+          rawLocation: raw.location,
+          modelAddress: o.grpcAddr,
+          pairsPerSecond: o.modelRate,
+          fileLeaseMs: o.fileLeaseMs,
+          pairClaimMs: o.pairClaimMs,
+          ...(o.workerId ? { workerId: o.workerId } : {}),
+          onWarning: (m, err) => log.warn({ error: err.message }, m),
+        })
+      : new LocalCoordinator(o.workerId ?? "local");
   let caPem: Buffer | undefined;
   if (o.grpcCa) {
     try {
@@ -74,6 +90,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       maxAttempts: o.modelMaxAttempts,
       backoffBaseMs: o.modelBackoffMs,
       backoffMaxMs: o.modelBackoffMaxMs,
+      coordinator,
     },
     {
       onBatch: (e) => {
@@ -83,6 +100,12 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
         metrics.rpcSeconds.observe(e.ms / 1000);
         if (e.error)
           log.warn({ pairs: e.pairs, attempt: e.attempt, error: e.error.message }, "model call failed");
+      },
+      onCoordinationError: (err, what) => {
+        log.warn(
+          { error: err.message },
+          `coordination failed while ${what}; this batch goes on uncoordinated`,
+        );
       },
       onCacheWriteError: (err, pairs) => {
         metrics.cacheWriteErrors.inc();
@@ -109,6 +132,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
     shutdownGraceMs: o.shutdownGraceMs,
     retryBaseMs: o.fileRetryBaseMs,
     maxFileAttempts: o.fileMaxAttempts,
+    coordinator,
   });
   const http =
     o.httpPort >= 0
@@ -123,6 +147,8 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       model: o.grpcAddr,
       modelVersion: o.modelVersion,
       normalise: o.normalise,
+      coordination: coordinator.shared ? "redis" : "off",
+      worker: coordinator.workerId,
       httpPort: http?.port ?? null,
     },
     "augmenter starting",
@@ -130,6 +156,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
 
   const close = async () => {
     scheduler.close();
+    await coordinator.close();
     model.close();
     await l2.close();
     await http?.close();

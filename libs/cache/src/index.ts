@@ -18,6 +18,8 @@ export { MemoryStore } from "./memory-store";
 export { REDIS_LAYOUT, RedisStore, TARGET_FIELDS_PER_BUCKET, bucketCountFor } from "./redis-store";
 export type { ImportCounts, RedisClient, RedisStoreOptions } from "./redis-store";
 export { CLUSTER_SLOTS, clusterSlot } from "./cluster-slot";
+export { groupBySlot, sendPerNode } from "./redis-calls";
+export type { SlotCall } from "./redis-calls";
 export { LmdbStore } from "./lmdb-store";
 export { TwoTierCache } from "./two-tier-cache";
 export type { LookupResult } from "./two-tier-cache";

@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from "ioredis";
-import { clusterSlot } from "./cluster-slot";
+import { groupBySlot, sendPerNode, type SlotCall } from "./redis-calls";
 import { PACKED_PAIR_BYTES, storedKey, type PairKey } from "./pair-key";
 import { isSeniority, type SeniorityStore } from "./seniority-store";
 
@@ -169,58 +169,12 @@ export class RedisStore implements SeniorityStore {
     return `${this.namespace}:${(key.readUInt32BE(0) % this.buckets).toString(36)}`;
   }
 
-  /**
-   * Items split so that each part may go as one Lua call: on one node, one part (callers cut
-   * it by size); on a cluster, one part per slot of `keyOf`.
-   */
   private bySlot<T>(items: readonly T[], keyOf: (t: T) => string): Array<{ slot: number; items: T[] }> {
-    if (!this.isCluster) return [{ slot: 0, items: items.slice() }];
-    const parts = new Map<number, T[]>();
-    for (const t of items) {
-      const slot = clusterSlot(keyOf(t));
-      const part = parts.get(slot);
-      if (part) part.push(t);
-      else parts.set(slot, [t]);
-    }
-    return [...parts].map(([slot, part]) => ({ slot, items: part }));
+    return groupBySlot(this.redis, items, keyOf);
   }
 
-  /**
-   * Sends the calls in one round trip per node and returns their results in order: one
-   * pipeline on a single node; on a cluster, one pipeline per master, each call's keys in one
-   * slot (ioredis retries a pipeline on MOVED / ASK during a failover). Not ioredis's
-   * auto-pipelining: it groups Lua calls by their first argument, the key count, and fails
-   * (redis/ioredis#2109).
-   */
-  private async send(calls: ReadonlyArray<{ slot: number; call: ScriptCall }>): Promise<unknown[]> {
-    if (calls.length === 0) return [];
-    const groups = new Map<string, number[]>();
-    if (this.isCluster) {
-      const slots = (this.redis as Cluster).slots;
-      calls.forEach(({ slot }, i) => {
-        const node = slots[slot]?.join(",") ?? "";
-        const g = groups.get(node);
-        if (g) g.push(i);
-        else groups.set(node, [i]);
-      });
-    } else
-      groups.set(
-        "",
-        calls.map((_, i) => i),
-      );
-    const out = new Array<unknown>(calls.length);
-    await Promise.all(
-      [...groups.values()].map(async (idx) => {
-        const pipeline = this.redis.pipeline();
-        for (const i of idx) calls[i]?.call(pipeline as unknown as ScriptCommands);
-        const results = (await pipeline.exec()) ?? [];
-        results.forEach(([err, value], j) => {
-          if (err) throw err;
-          out[idx[j] ?? 0] = value;
-        });
-      }),
-    );
-    return out;
+  private send(calls: ReadonlyArray<{ slot: number; call: ScriptCall }>): Promise<unknown[]> {
+    return sendPerNode(this.redis, calls as ReadonlyArray<SlotCall>);
   }
 
   async getMany(keys: readonly PairKey[]): Promise<Array<number | undefined>> {

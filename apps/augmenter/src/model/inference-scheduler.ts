@@ -1,4 +1,5 @@
-import { splitPairText, type TwoTierCache } from "@rl/cache";
+import { pairKey, splitPairText, storedKey, type TwoTierCache } from "@rl/cache";
+import { LocalCoordinator, type Coordinator } from "../coordination/coordinator";
 import { ModelError, modelErrorFrom, validateAnswers } from "./model-error";
 import type { SeniorityModel } from "./seniority-model";
 
@@ -35,6 +36,8 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
 export interface SchedulerEvents {
   onBatch?(e: { pairs: number; attempt: number; ms: number; error?: ModelError }): void;
   onCacheWriteError?(err: Error, pairs: number): void;
+  /** Coordination with other workers failed; this worker carries on alone for the batch. */
+  onCoordinationError?(err: Error, what: string): void;
 }
 
 export interface SchedulerStats {
@@ -48,6 +51,9 @@ export interface SchedulerStats {
   modelMs: number;
   cacheWriteMs: number;
   cacheWriteErrors: number;
+  /** Pairs another worker inferred while this one waited for them (shared mode). */
+  remoteResolved: number;
+  coordinationErrors: number;
   pending: number;
   queued: number;
   inFlight: number;
@@ -99,19 +105,29 @@ export class InferenceScheduler {
     modelMs: 0,
     cacheWriteMs: 0,
     cacheWriteErrors: 0,
+    remoteResolved: 0,
+    coordinationErrors: 0,
   };
   private readonly options: SchedulerOptions;
+  private readonly coord: Coordinator;
+  /** Pairs another worker has claimed: watched in L2 until their value appears or the claim lapses. */
+  private readonly remote = new Set<string>();
+  private watchTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly model: SeniorityModel,
     private readonly cache: TwoTierCache,
-    options: Partial<SchedulerOptions> = {},
+    options: Partial<SchedulerOptions> & { coordinator?: Coordinator; watchIntervalMs?: number } = {},
     private readonly events: SchedulerEvents = {},
     private readonly now: () => number = () => performance.now(),
     private readonly random: () => number = Math.random,
   ) {
-    this.options = { ...DEFAULT_SCHEDULER_OPTIONS, ...options };
+    const { coordinator, watchIntervalMs, ...rest } = options;
+    this.options = { ...DEFAULT_SCHEDULER_OPTIONS, ...rest };
+    this.coord = coordinator ?? new LocalCoordinator();
+    this.watchIntervalMs = watchIntervalMs ?? 250;
   }
+  private readonly watchIntervalMs: number;
 
   stats(): SchedulerStats {
     return {
@@ -167,7 +183,8 @@ export class InferenceScheduler {
         (this.lingerExpired && this.queue.length > 0);
       if (!ready) return;
       const now = this.now();
-      if (now < this.nextSendAt) {
+      // Shared mode paces in send(), on the schedule all workers share.
+      if (!this.coord.shared && now < this.nextSendAt) {
         if (!this.paceTimer) {
           this.paceTimer = setTimeout(
             () => {
@@ -193,8 +210,140 @@ export class InferenceScheduler {
     }
   }
 
+  /** Local pacing for a batch already taken: the wait before it may go. */
+  private localWait(n: number): number {
+    const now = this.now();
+    const at = Math.max(this.nextSendAt, now);
+    this.nextSendAt = at + (n * 1000) / this.options.pairsPerSecond;
+    return at - now;
+  }
+
+  /**
+   * Shared mode, before a model call: claims the batch's pairs so no other worker infers them
+   * too; of the claimed, those another worker cached meanwhile are answered from L2; the rest
+   * wait for their slot on the shared model rate. Returns the pairs to infer. Pairs claimed
+   * elsewhere are watched until their value appears (or the claim lapses and this worker takes
+   * them). If Redis fails, the batch goes on uncoordinated: a duplicate inference at worst.
+   */
+  private async coordinate(texts: string[]): Promise<string[]> {
+    const keys = texts.map((t) => pairKey(t));
+    const stored = keys.map(storedKey);
+    let mine: boolean[];
+    try {
+      mine = await this.coord.claimPairs(stored);
+    } catch (err) {
+      this.coordinationFailed(err as Error, "claiming pairs");
+      mine = texts.map(() => true);
+    }
+    const claimed: number[] = [];
+    texts.forEach((t, i) => {
+      if (mine[i]) claimed.push(i);
+      else this.remote.add(t);
+    });
+    if (this.remote.size > 0) this.watch();
+    let cached: Array<number | undefined> = [];
+    try {
+      cached = await this.cache.l2.getMany(claimed.map((i) => keys[i] as Buffer));
+    } catch (err) {
+      this.coordinationFailed(err as Error, "re-reading claimed pairs");
+    }
+    const found: Array<readonly [string, number]> = [];
+    const toInfer: string[] = [];
+    claimed.forEach((i, j) => {
+      const v = cached[j];
+      if (v === undefined) toInfer.push(texts[i] as string);
+      else found.push([texts[i] as string, v]);
+    });
+    if (found.length > 0) {
+      this.resolveRemote(found);
+      void this.release(found.map(([t]) => t));
+    }
+    if (toInfer.length > 0) {
+      let wait: number;
+      try {
+        wait = (await this.coord.reserveModelPairs(toInfer.length)) ?? this.localWait(toInfer.length);
+      } catch (err) {
+        this.coordinationFailed(err as Error, "reserving the shared model rate");
+        wait = this.localWait(toInfer.length);
+      }
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    return toInfer;
+  }
+
+  private coordinationFailed(err: Error, what: string): void {
+    this.counters.coordinationErrors += 1;
+    this.events.onCoordinationError?.(err, what);
+  }
+
+  private async release(texts: string[]): Promise<void> {
+    if (!this.coord.shared || texts.length === 0) return;
+    try {
+      await this.coord.releasePairs(texts.map((t) => storedKey(pairKey(t))));
+    } catch (err) {
+      this.coordinationFailed(err as Error, "releasing claims");
+    }
+  }
+
+  /** Values found in L2 (inferred by another worker): to L1 and to the waiters. */
+  private resolveRemote(entries: ReadonlyArray<readonly [string, number]>): void {
+    this.cache.storeL1(entries);
+    for (const [t, v] of entries) {
+      this.counters.remoteResolved += 1;
+      this.waiters.get(t)?.resolve(v);
+      this.waiters.delete(t);
+      this.remote.delete(t);
+    }
+  }
+
+  private watch(): void {
+    if (this.watchTimer || this.closed) return;
+    this.watchTimer = setTimeout(() => void this.checkRemote(), this.watchIntervalMs);
+  }
+
+  /** Pairs claimed elsewhere: answered once their value is in L2; taken over when the claim lapses. */
+  private async checkRemote(): Promise<void> {
+    const texts = [...this.remote];
+    try {
+      const values = await this.cache.l2.getMany(texts.map((t) => pairKey(t)));
+      const found: Array<readonly [string, number]> = [];
+      const missing: string[] = [];
+      texts.forEach((t, i) => {
+        const v = values[i];
+        if (v === undefined) missing.push(t);
+        else found.push([t, v]);
+      });
+      this.resolveRemote(found);
+      if (missing.length > 0) {
+        const mine = await this.coord.claimPairs(missing.map((t) => storedKey(pairKey(t))));
+        const taken = missing.filter((_, i) => mine[i]);
+        for (const t of taken) this.remote.delete(t);
+        if (taken.length > 0 && !this.closed) {
+          // The other worker's claim lapsed (it died or gave up): infer them here.
+          this.queue.push(...taken);
+          this.lingerExpired = true;
+          this.pump();
+        }
+      }
+    } catch (err) {
+      this.coordinationFailed(err as Error, "watching pairs claimed by other workers");
+    } finally {
+      this.watchTimer = undefined;
+      if (this.remote.size > 0) this.watch();
+    }
+  }
+
   private async send(batch: Batch): Promise<void> {
     this.inFlight += 1;
+    if (this.coord.shared) {
+      const texts = await this.coordinate(batch.texts);
+      if (texts.length === 0 || this.closed) {
+        this.inFlight -= 1;
+        this.pump();
+        return;
+      }
+      batch = { texts, attempt: batch.attempt };
+    }
     const n = batch.texts.length;
     const requests = batch.texts.map((t, uuid) => ({ uuid, ...splitPairText(t) }));
     const t0 = this.now();
@@ -233,6 +382,7 @@ export class InferenceScheduler {
         w?.resolve(v);
         this.waiters.delete(t);
       }
+      void this.release(batch.texts);
     } else if (error) {
       this.counters.failedRpcs += 1;
       if (error.retryable && batch.attempt < this.options.maxAttempts && !this.closed) {
@@ -258,6 +408,7 @@ export class InferenceScheduler {
           this.waiters.get(t)?.reject(final);
           this.waiters.delete(t);
         }
+        void this.release(batch.texts);
       }
     }
     this.inFlight -= 1;
@@ -269,6 +420,8 @@ export class InferenceScheduler {
     this.closed = true;
     clearTimeout(this.lingerTimer);
     clearTimeout(this.paceTimer);
+    clearTimeout(this.watchTimer);
+    this.remote.clear();
     const err = new ModelError("inference scheduler closed while the pair was pending", "status", false);
     for (const w of this.waiters.values()) w.reject(err);
     this.waiters.clear();

@@ -3,6 +3,8 @@ import type { ObjectInfo } from "@rl/s3";
 import { FileError, processFile, type FileProcessorDeps } from "../pipeline/file-processor";
 import { emptyFileReport } from "../pipeline/file-report";
 import type { FileReport } from "../pipeline/file-report";
+import type { Coordinator, FileLease } from "../coordination/coordinator";
+import { LocalCoordinator } from "../coordination/coordinator";
 import type { AugmenterMetrics } from "./augmenter-metrics";
 import type { Discovery } from "./discovery";
 import { modelSection, totalsOf, type RunReport } from "./run-report";
@@ -18,6 +20,8 @@ export interface AugmenterOptions {
   retryBaseMs: number;
   /** Serve mode: failures of the same input (same ETag) before it is set aside until it changes. @default 5 */
   maxFileAttempts: number;
+  /** Who processes which file when several workers share the raw prefix. @default a lone process */
+  coordinator?: Coordinator;
 }
 
 /** Runs files through the pipeline: once (`run`) or as a polling service (`serve`). */
@@ -28,6 +32,7 @@ export class Augmenter {
   private readonly setAside = new Set<string>();
   private readonly reportedIgnored = new Set<string>();
   private wake: (() => void) | undefined;
+  private readonly coord: Coordinator;
   ready = false;
 
   constructor(
@@ -36,14 +41,43 @@ export class Augmenter {
     private readonly metrics: AugmenterMetrics,
     private readonly log: Logger,
     private readonly options: AugmenterOptions,
-  ) {}
+  ) {
+    this.coord = options.coordinator ?? new LocalCoordinator();
+  }
 
-  private async processAll(files: ObjectInfo[], onBytes: (n: number) => void): Promise<FileReport[]> {
+  /**
+   * Processes the files this worker can lease (all of them when alone); `elsewhere` counts
+   * those another worker holds.
+   */
+  private async processAll(
+    files: ObjectInfo[],
+    onBytes: (n: number) => void,
+  ): Promise<{ reports: FileReport[]; elsewhere: number }> {
     const reports: FileReport[] = [];
+    let elsewhere = 0;
     let next = 0;
     const worker = async () => {
       while (next < files.length && !this.stopping) {
         const info = files[next++] as ObjectInfo;
+        let lease: FileLease | undefined;
+        try {
+          lease = await this.coord.leaseFile(info.key, info.etag);
+        } catch (err) {
+          // Redis is down: go on alone. A file processed twice is harmless (the same output).
+          this.log.warn(
+            { file: info.key, error: (err as Error).message },
+            "cannot lease the file; processing it unleased",
+          );
+          lease = { lost: false, release: async () => {} };
+        }
+        if (!lease) {
+          elsewhere += 1;
+          continue;
+        }
+        if (this.coord.shared && (await this.discovery.isDone(info.key, info.etag))) {
+          await lease.release().catch(() => {});
+          continue; // another worker finished it since the listing
+        }
         this.metrics.inFlight.inc();
         try {
           const r = await processFile(this.deps, info, onBytes, this.abort.signal);
@@ -81,11 +115,20 @@ export class Augmenter {
           );
         } finally {
           this.metrics.inFlight.dec();
+          if (lease.lost) this.log.warn({ file: info.key }, "the file's lease lapsed while it was processed");
+          await lease
+            .release()
+            .catch((err: Error) =>
+              this.log.warn(
+                { file: info.key, error: err.message },
+                "cannot release the file's lease; it expires",
+              ),
+            );
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.fileConcurrency, files.length) }, worker));
-    return reports;
+    return { reports, elsewhere };
   }
 
   private async pass(
@@ -122,8 +165,8 @@ export class Augmenter {
       : listing.pending;
     this.metrics.backlog.set(listing.pending.length);
     onPending(pending);
-    const reports = await this.processAll(pending, onBytes);
-    return { reports, ignored: listing.ignored };
+    const { reports, elsewhere } = await this.processAll(pending, onBytes);
+    return { reports, ignored: listing.ignored, elsewhere };
   }
 
   /** Processes every pending file once; the report says what happened to each. */
@@ -132,11 +175,17 @@ export class Augmenter {
   ): Promise<RunReport> {
     const started = new Date();
     const cpu0 = process.cpuUsage();
-    const { reports, ignored } = await this.pass(
-      progress.onPending ?? (() => {}),
-      progress.onBytes ?? (() => {}),
-      false,
-    );
+    const reports: FileReport[] = [];
+    let ignored: string[] = [];
+    // With other workers, "everything pending" includes files they hold: wait until those are
+    // done too, or their leases lapse (a crashed worker) and this worker takes them over.
+    for (;;) {
+      const pass = await this.pass(progress.onPending ?? (() => {}), progress.onBytes ?? (() => {}), false);
+      reports.push(...pass.reports);
+      ignored = pass.ignored;
+      if (pass.elsewhere === 0 || this.stopping) break;
+      await new Promise((r) => setTimeout(r, Math.min(this.options.pollIntervalMs, 1_000)));
+    }
     const finished = new Date();
     const wallSeconds = (finished.getTime() - started.getTime()) / 1000;
     const cpu = process.cpuUsage(cpu0);

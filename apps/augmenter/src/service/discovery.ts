@@ -33,6 +33,15 @@ export class Discovery {
     if (Number.isFinite(ts) && /^\d+\./.test(key)) this.highWater = Math.max(this.highWater, ts);
   }
 
+  /** Whether the output for this version of the input exists now (one HEAD unless remembered). */
+  async isDone(key: string, etag: string): Promise<boolean> {
+    if (this.doneEtags.get(key) === etag) return true;
+    const head = await this.mod.head(key);
+    if (head?.metadata[SOURCE_ETAG] !== etag) return false;
+    this.markDone(key, etag);
+    return true;
+  }
+
   async list(): Promise<Listing> {
     const startAfter = this.highWater > 0 ? String(this.highWater - this.lookbackSeconds) : undefined;
     const opts = startAfter === undefined ? {} : { startAfter };
@@ -50,13 +59,9 @@ export class Discovery {
         done += 1;
         continue;
       }
-      if (outputs.has(o.key)) {
-        const head = await this.mod.head(o.key);
-        if (head?.metadata[SOURCE_ETAG] === o.etag) {
-          this.markDone(o.key, o.etag);
-          done += 1;
-          continue;
-        }
+      if (outputs.has(o.key) && (await this.isDone(o.key, o.etag))) {
+        done += 1;
+        continue;
       }
       pending.push(o);
     }

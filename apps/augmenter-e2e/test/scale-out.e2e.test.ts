@@ -1,0 +1,125 @@
+import { readFile, rm, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Redis } from "ioredis";
+import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
+import { seededSeniority } from "mock-seniority-server";
+import type { ObjectStore } from "@rl/s3";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { verifyOutputs } from "tools/verify-outputs";
+import { SEED, augmenterEnv, scenario, spawnAugmenter, startEnv, type TestEnvironment } from "./env";
+
+// N augmenter processes over one raw prefix, one Redis and one model: each file by one worker
+// at a time, each pair inferred once across all of them, a killed worker's files finished by
+// the others.
+let env: TestEnvironment;
+let dir: string;
+beforeAll(async () => {
+  env = await startEnv();
+  dir = await mkdtemp(join(tmpdir(), "scale-out-"));
+});
+afterAll(async () => {
+  await env.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+beforeEach(() => env.model.resetStats());
+
+type Scenario = Awaited<ReturnType<typeof scenario>>;
+const gen = (store: ObjectStore, files: number, perFile: number) =>
+  generateSamples(store, {
+    ...DEFAULT_GENERATE_OPTIONS,
+    total: files * perFile,
+    split: perFile,
+    seed: seedFromText("scale-out"),
+    badRate: 0,
+  });
+
+const workerEnv = (s: Scenario, cacheUrl: string, extra: Record<string, string> = {}) =>
+  augmenterEnv(env, s, {
+    CACHE_URL: cacheUrl,
+    MODEL_VERSION: `so-${s.id}`,
+    HTTP_PORT: "-1",
+    LOG_LEVEL: "warn",
+    FILE_CONCURRENCY: "2",
+    ...extra,
+  });
+
+async function verify(s: Scenario, lines: number) {
+  const v = await verifyOutputs({
+    raw: s.store("raw"),
+    mod: s.store("mod"),
+    normalise: "default",
+    expected: (c, t) => seededSeniority(SEED, c, t),
+  });
+  expect(v).toMatchObject({ linesChecked: lines, linesNotComparable: 0, mismatches: [], missingOutputs: [] });
+  return v;
+}
+
+interface WorkerReport {
+  files: Array<{ key: string; status: string }>;
+  model: { pairsSent: number };
+}
+
+describe("scale-out: 3 workers on one Redis", () => {
+  it("30 files: every line exactly once, model pairs = distinct pairs, none received twice", async () => {
+    const s = await scenario(env);
+    await gen(s.store("raw"), 30, 1000);
+    const workers = [1, 2, 3].map((i) =>
+      spawnAugmenter(
+        ["run", "--report", join(dir, `${s.id}-w${i}.json`)],
+        workerEnv(s, env.redisUrl, { WORKER_ID: `w${i}` }),
+      ),
+    );
+    const codes = await Promise.all(workers.map((w) => w.exited));
+    expect(codes, workers.map((w) => w.err()).join("\n")).toEqual([0, 0, 0]);
+    const v = await verify(s, 30_000);
+    const mock = env.model.stats();
+    expect(mock?.pairsReceived).toBe(v.distinctPairs);
+    expect(mock?.pairsReceivedMoreThanOnce).toBe(0);
+    // Each file done by exactly one worker, and the work was shared.
+    const reports = await Promise.all(
+      [1, 2, 3].map(
+        async (i) => JSON.parse(await readFile(join(dir, `${s.id}-w${i}.json`), "utf8")) as WorkerReport,
+      ),
+    );
+    const done = reports.flatMap((r) => r.files.filter((f) => f.status === "done").map((f) => f.key));
+    expect(done.length).toBe(30);
+    expect(new Set(done).size).toBe(30);
+    expect(reports.filter((r) => r.files.length > 0).length).toBeGreaterThanOrEqual(2);
+    expect(reports.reduce((n, r) => n + r.model.pairsSent, 0)).toBe(v.distinctPairs);
+  }, 180_000);
+
+  it("a worker killed mid-file: its files finish on the others; extra model pairs bounded by its in-flight batches", async () => {
+    const s = await scenario(env);
+    await gen(s.store("raw"), 30, 1000);
+    // A slow shared rate keeps the run going long enough to kill a worker inside it.
+    const extra = { MODEL_RATE: "3000", FILE_LEASE_MS: "2000", PAIR_CLAIM_MS: "3000" };
+    const victim = spawnAugmenter(["run"], workerEnv(s, env.redisUrl, { ...extra, WORKER_ID: "victim" }));
+    const redis = new Redis(env.redisUrl);
+    const deadline = Date.now() + 30_000;
+    // Kill it once it holds a file lease (it is inside a file).
+    for (;;) {
+      const leases = await redis.keys("sen:lease:*");
+      const held = await Promise.all(leases.map((k) => redis.get(k)));
+      if (held.some((v) => v?.startsWith("victim:"))) break;
+      if (Date.now() > deadline) throw new Error(`the victim never leased a file:\n${victim.err()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const others = [1, 2].map((i) =>
+      spawnAugmenter(["run"], workerEnv(s, env.redisUrl, { ...extra, WORKER_ID: `w${i}` })),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    victim.child.kill("SIGKILL");
+    expect(await victim.exited).toBe(null);
+    const codes = await Promise.all(others.map((w) => w.exited));
+    redis.disconnect();
+    expect(codes, others.map((w) => w.err()).join("\n")).toEqual([0, 0]);
+    const v = await verify(s, 30_000);
+    const mock = env.model.stats();
+    // Pairs the victim had sent when it died were answered to nobody: inferred again, at most
+    // its RPCs in flight (2 × 1000 pairs).
+    expect(mock?.pairsReceived).toBeGreaterThanOrEqual(v.distinctPairs);
+    expect((mock?.pairsReceived ?? 0) - v.distinctPairs).toBeLessThanOrEqual(2000);
+    expect(mock?.pairsReceivedMoreThanOnce).toBeLessThanOrEqual(2000);
+  }, 180_000);
+});

@@ -1,0 +1,50 @@
+/**
+ * What several augmenter processes sharing one raw prefix, one cache and one model agree on:
+ * who processes a file, how fast all of them together call the model, and who infers a pair
+ * that several miss at once. One process alone uses {@link LocalCoordinator}, which agrees
+ * with itself.
+ */
+export interface Coordinator {
+  /** True when other workers may exist (a shared Redis); false for a lone process. */
+  readonly shared: boolean;
+  /** This worker's name in leases and claims. */
+  readonly workerId: string;
+  /**
+   * A lease on one version (ETag) of an input, renewed while held; `undefined` when another
+   * worker holds it. A lease outlives a crashed worker by at most its TTL.
+   */
+  leaseFile(key: string, etag: string): Promise<FileLease | undefined>;
+  /**
+   * Reserves `n` pairs on the model rate shared by every worker; resolves to the milliseconds
+   * to wait before sending them. `undefined` when pacing is local.
+   */
+  reserveModelPairs(n: number): Promise<number | undefined>;
+  /** For each stored pair key: claimed for this worker to infer (true), or held by another (false). */
+  claimPairs(keys: readonly Buffer[]): Promise<boolean[]>;
+  /** Gives up claims this worker holds (after the values are cached, or on failure). */
+  releasePairs(keys: readonly Buffer[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FileLease {
+  /** True once a renewal found the lease taken over (this worker stalled past the TTL). */
+  readonly lost: boolean;
+  release(): Promise<void>;
+}
+
+/** A lone process: every lease and claim is its own, pacing stays in the scheduler. */
+export class LocalCoordinator implements Coordinator {
+  readonly shared = false;
+  constructor(readonly workerId = "local") {}
+  async leaseFile(): Promise<FileLease> {
+    return { lost: false, release: async () => {} };
+  }
+  async reserveModelPairs(): Promise<undefined> {
+    return undefined;
+  }
+  async claimPairs(keys: readonly Buffer[]): Promise<boolean[]> {
+    return keys.map(() => true);
+  }
+  async releasePairs(): Promise<void> {}
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,168 @@
+import { createHash, randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { groupBySlot, sendPerNode, type RedisClient, type SlotCall } from "@rl/cache";
+import type { Coordinator, FileLease } from "./coordinator";
+
+export interface RedisCoordinatorOptions {
+  /** Key prefix of this deployment's coordination keys. @default "sen" */
+  keyPrefix?: string;
+  /** Model version: pair claims are per namespace, like the cache. */
+  modelVersion: string;
+  /** Identifies the raw prefix the workers share (leases are per input). */
+  rawLocation: string;
+  /** Identifies the model whose rate is shared. */
+  modelAddress: string;
+  /** The model's sustainable rate, pairs/s, for all workers together. */
+  pairsPerSecond: number;
+  /** File lease TTL; renewed every third of it. @default 60_000 */
+  fileLeaseMs?: number;
+  /** Pair claim TTL: longer than a model call with its retries. @default 120_000 */
+  pairClaimMs?: number;
+  workerId?: string;
+  onWarning?: (message: string, error: Error) => void;
+}
+
+// KEYS[1]: lease; ARGV: token, ttl. Renews when still ours: 1, else 0.
+const RENEW =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+// KEYS: leases or claims; ARGV[1]: token. Deletes those still ours.
+const RELEASE =
+  "local n = 0 for i = 1, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[1] then n = n + redis.call('DEL', KEYS[i]) end end return n";
+// KEYS: pair claims; ARGV: token, ttl. Per key 1 when claimed (or already ours, refreshed), 0 when another's.
+const CLAIM =
+  "local out = {} for i = 1, #KEYS do if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then out[i] = 1 elseif redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('PEXPIRE', KEYS[i], ARGV[2]) out[i] = 1 else out[i] = 0 end end return out";
+// GCRA on Redis's clock. KEYS[1]: the model's schedule; ARGV: pairs, pairs per second. Returns the
+// ms to wait before sending: the send times of all workers are spaced as one paced sender's.
+const RESERVE = `local t = redis.call('TIME') local now = t[1] * 1000 + t[2] / 1000
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0') if tat < now then tat = now end
+local nxt = tat + tonumber(ARGV[1]) * 1000 / tonumber(ARGV[2])
+redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.ceil(nxt - now) + 60000)
+return string.format('%.3f', tat - now)`;
+
+interface CoordinationCommands {
+  senRenew(key: string, token: string, ttl: number): Promise<number>;
+  senRelease(numKeys: number, ...args: string[]): Promise<number>;
+  senClaim(numKeys: number, ...args: string[]): Promise<number[]>;
+  senReserve(key: string, n: number, rate: number): Promise<string>;
+}
+
+const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
+
+/**
+ * Coordination on the Redis (or Redis Cluster) that holds the cache, with Redis's own
+ * primitives: leases are `SET NX PX` keys renewed by their holder, the model rate is one GCRA
+ * schedule key on Redis's clock, and pair claims are `SET NX PX` keys, 16 hash-tagged groups
+ * so a batch's claims cost at most 16 Lua calls on a cluster.
+ */
+export class RedisCoordinator implements Coordinator {
+  readonly shared = true;
+  readonly workerId: string;
+  private readonly redis: RedisClient & CoordinationCommands;
+  private readonly prefix: string;
+  private readonly claimPrefix: string;
+  private readonly rateKey: string;
+  private readonly leaseMs: number;
+  private readonly claimMs: number;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    redis: RedisClient,
+    private readonly o: RedisCoordinatorOptions,
+  ) {
+    this.workerId = o.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+    const p = o.keyPrefix ?? "sen";
+    this.prefix = `${p}:lease:${short(o.rawLocation)}`;
+    this.claimPrefix = `${p}:${o.modelVersion}:claim`;
+    this.rateKey = `${p}:rate:${short(o.modelAddress)}`;
+    this.leaseMs = o.fileLeaseMs ?? 60_000;
+    this.claimMs = o.pairClaimMs ?? 120_000;
+    redis.defineCommand("senRenew", { numberOfKeys: 1, lua: RENEW });
+    redis.defineCommand("senRelease", { lua: RELEASE });
+    redis.defineCommand("senClaim", { lua: CLAIM });
+    redis.defineCommand("senReserve", { numberOfKeys: 1, lua: RESERVE });
+    this.redis = redis as RedisClient & CoordinationCommands;
+  }
+
+  leaseKey(key: string, etag: string): string {
+    return `${this.prefix}:${key}@${etag}`;
+  }
+
+  async leaseFile(key: string, etag: string): Promise<FileLease | undefined> {
+    const k = this.leaseKey(key, etag);
+    const token = `${this.workerId}:${randomBytes(4).toString("hex")}`;
+    if ((await this.redis.set(k, token, "PX", this.leaseMs, "NX")) !== "OK") return undefined;
+    let lost = false;
+    const timer = setInterval(
+      () => {
+        this.redis.senRenew(k, token, this.leaseMs).then(
+          (ok) => {
+            if (!ok) lost = true;
+          },
+          (err: Error) => this.o.onWarning?.(`cannot renew the lease on ${key}`, err),
+        );
+      },
+      Math.max(100, Math.floor(this.leaseMs / 3)),
+    );
+    timer.unref();
+    this.timers.add(timer);
+    return {
+      get lost() {
+        return lost;
+      },
+      release: async () => {
+        clearInterval(timer);
+        this.timers.delete(timer);
+        await this.redis.senRelease(1, k, token);
+      },
+    };
+  }
+
+  async reserveModelPairs(n: number): Promise<number> {
+    return Math.max(0, Number(await this.redis.senReserve(this.rateKey, n, this.o.pairsPerSecond)));
+  }
+
+  private claimKeys(keys: readonly Buffer[]): string[] {
+    // 16 groups by the first key byte: a cluster sees at most 16 slots per batch.
+    return keys.map((k) => `${this.claimPrefix}:{${((k[0] ?? 0) & 15).toString(16)}}:${k.toString("hex")}`);
+  }
+
+  private async perSlot<R>(
+    names: string[],
+    call: (part: string[]) => SlotCall["call"],
+  ): Promise<Array<{ part: number[]; result: R }>> {
+    const parts = groupBySlot(
+      this.redis,
+      names.map((n, i) => ({ n, i })),
+      (x) => x.n,
+    );
+    const calls: SlotCall[] = parts.map(({ slot, items }) => ({ slot, call: call(items.map((x) => x.n)) }));
+    const results = await sendPerNode(this.redis, calls);
+    return parts.map(({ items }, j) => ({ part: items.map((x) => x.i), result: results[j] as R }));
+  }
+
+  async claimPairs(keys: readonly Buffer[]): Promise<boolean[]> {
+    const out = new Array<boolean>(keys.length).fill(false);
+    if (keys.length === 0) return out;
+    const names = this.claimKeys(keys);
+    const res = await this.perSlot<number[]>(
+      names,
+      (part) => (c: CoordinationCommands) =>
+        c.senClaim(part.length, ...part, this.workerId, String(this.claimMs)),
+    );
+    for (const { part, result } of res) part.forEach((i, j) => (out[i] = result[j] === 1));
+    return out;
+  }
+
+  async releasePairs(keys: readonly Buffer[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.perSlot<number>(
+      this.claimKeys(keys),
+      (part) => (c: CoordinationCommands) => c.senRelease(part.length, ...part, this.workerId),
+    );
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers.clear();
+  }
+}
