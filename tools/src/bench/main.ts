@@ -18,6 +18,7 @@ import {
   cacheImport,
   normalisation,
   oneDay,
+  scaleOut,
   oneFile,
   warmupCurve,
   type Ctx,
@@ -31,6 +32,7 @@ const NAMES = [
   "warmup-curve",
   "cache-import",
   "normalisation",
+  "scale-out",
 ] as const;
 const OPTIONS = {
   smoke: option.boolean("smoke", "Tiny sizes, written to a temp dir: proves the suite runs (CI)", {
@@ -149,6 +151,12 @@ try {
       results.warmupCurve = r;
       table("7. Warm-up curve", r);
       charts["warmup-curve"] = await renderSvg(warmupChart(r.points));
+    } else if (name === "scale-out") {
+      const r = await scaleOut(ctx);
+      results.scaleOut = r;
+      table("10. Scale-out: 3 workers cold (shared model rate)", r.cold3);
+      process.stdout.write("\n10. Scale-out: warm lines/s by worker processes\n");
+      console.table(r.warm);
     }
     log(`${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     measuredAt[name] = new Date().toISOString();

@@ -175,6 +175,33 @@ export function markdownReport(r: Any, charts: string[]): string {
       "",
     );
   }
+  const so = r.scaleOut as Any | undefined;
+  if (so) {
+    const c = so.cold3 as Any;
+    parts.push(
+      "## 10. Scale-out",
+      "",
+      `${n(so.lines)} generated lines in ${n(so.files)} files, augmenter processes on one Redis (file leases, one model rate and single-flight shared through it). This machine has 2 cores shared by the workers, Redis, s3rver and the mock: the warm ratios say how the coordination scales here, not what N machines would do.`,
+      "",
+      table([
+        ["cold, 3 workers: seconds", c.seconds],
+        [
+          "model pairs received / received more than once",
+          `${n(c.modelPairs)} / ${n(c.pairsReceivedMoreThanOnce)}`,
+        ],
+        ["global model rate, pairs/s (mock's clock) / limit", `${n(c.globalPairsPerSecond)} / ${n(c.limit)}`],
+        ["fraction of the limit (target: within 5%)", c.fractionOfLimit],
+        ["files per worker", c.filesPerWorker],
+      ]),
+      "",
+      "| warm workers | seconds | lines/s | ratio to 1 worker |",
+      "|---|---|---|---|",
+      ...(so.warm as Any[]).map(
+        (w: Any) => `| ${w.workers} | ${w.seconds} | ${n(w.linesPerSecond)} | ${w.ratioToOne} |`,
+      ),
+      "",
+    );
+  }
   const nl = r.normalisation as Any | undefined;
   if (nl) {
     const levels = nl.levels as Any[];

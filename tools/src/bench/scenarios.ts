@@ -42,6 +42,8 @@ export interface Sizes {
   warmupFiles: number;
   importRows: number;
   normalisationLines: number;
+  scaleOutLines: number;
+  scaleOutFiles: number;
 }
 
 export const FULL: Sizes = {
@@ -56,6 +58,8 @@ export const FULL: Sizes = {
   warmupFiles: 100,
   importRows: 1_000_000,
   normalisationLines: 2_000_000,
+  scaleOutLines: 180_000,
+  scaleOutFiles: 30,
 };
 export const SMOKE: Sizes = {
   oneFileLines: 1_000,
@@ -69,6 +73,8 @@ export const SMOKE: Sizes = {
   warmupFiles: 5,
   importRows: 20_000,
   normalisationLines: 20_000,
+  scaleOutLines: 6_000,
+  scaleOutFiles: 6,
 };
 
 export interface Ctx {
@@ -471,5 +477,61 @@ export async function normalisation(ctx: Ctx) {
         savedFraction: +((none - calls) / Math.max(1, none)).toFixed(4),
       };
     }),
+  };
+}
+
+/**
+ * 10. Scale-out: N augmenter processes on one Redis. Cold, 3 workers: the model rate all of
+ * them achieve together against the limit (shared through Redis), and pairs inferred twice.
+ * Warm, 1, 2 and 3 workers over the same files (each into its own outputs): lines/s and the
+ * ratio to one worker, on this 2-core machine where Redis, s3rver and the mock share the cores.
+ */
+export async function scaleOut(ctx: Ctx) {
+  const prefix = `scale-${randomUUID().slice(0, 6)}`;
+  const gen = await dataset(ctx, prefix, ctx.sizes.scaleOutLines, ctx.sizes.scaleOutFiles, prefix);
+  const mock = await startMockProcess(ctx.modelRate);
+  const workers = async (n: number, modPrefix: string) => {
+    const reports = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        runAugmenter(target(ctx, mock, prefix, { modPrefix, extraEnv: { WORKER_ID: `bench-${n}-${i}` } })),
+      ),
+    );
+    // From the first worker's start of work to the last one's end, as their reports say:
+    // process start-up (≈1.5 s of tsx each, all at once on 2 cores) is not augmenting.
+    const wall =
+      (Math.max(...reports.map((r) => Date.parse(r.finishedAt))) -
+        Math.min(...reports.map((r) => Date.parse(r.startedAt)))) /
+      1000;
+    const records = reports.reduce((a, r) => a + r.totals.records, 0);
+    return { wall, records, reports };
+  };
+  const cold = await workers(3, "mod-cold-3");
+  const coldStats = await mock.stats();
+  const warm: Array<{ workers: number; linesPerSecond: number; seconds: number; ratioToOne: number }> = [];
+  for (const n of [1, 2, 3]) {
+    const r = await workers(n, `mod-warm-${n}`);
+    const rate = r.records / r.wall;
+    warm.push({
+      workers: n,
+      seconds: +r.wall.toFixed(2),
+      linesPerSecond: Math.round(rate),
+      ratioToOne: +(rate / (warm[0]?.linesPerSecond ?? rate)).toFixed(2),
+    });
+  }
+  await mock.stop();
+  return {
+    files: gen.files,
+    lines: gen.records,
+    cold3: {
+      seconds: +cold.wall.toFixed(2),
+      linesProcessed: cold.records,
+      modelPairs: coldStats.pairsReceived,
+      pairsReceivedMoreThanOnce: coldStats.pairsReceivedMoreThanOnce,
+      limit: ctx.modelRate,
+      globalPairsPerSecond: Math.round(coldStats.answeredPairsPerSecond),
+      fractionOfLimit: +(coldStats.answeredPairsPerSecond / ctx.modelRate).toFixed(3),
+      filesPerWorker: cold.reports.map((r) => r.files.length).join(" / "),
+    },
+    warm,
   };
 }
