@@ -175,6 +175,22 @@ export function markdownReport(r: Any, charts: string[]): string {
       "",
     );
   }
+  const nl = r.normalisation as Any | undefined;
+  if (nl) {
+    const levels = nl.levels as Any[];
+    parts.push(
+      "## 9. Normalisation levels",
+      "",
+      `Distinct pairs (= model calls) in ${n(nl.lines)} generated postings with ${n(Number(nl.variantRate) * 100)}% near-duplicate variants.`,
+      "",
+      "| level | model calls | saved vs none | saved fraction |",
+      "|---|---|---|---|",
+      ...levels.map(
+        (l) => `| ${String(l.level)} | ${n(l.modelCalls)} | ${n(l.savedVsNone)} | ${n(l.savedFraction)} |`,
+      ),
+      "",
+    );
+  }
   const so = r.scaleOut as Any | undefined;
   if (so) {
     const c = so.cold3 as Any;
@@ -198,22 +214,6 @@ export function markdownReport(r: Any, charts: string[]): string {
       "|---|---|---|---|",
       ...(so.warm as Any[]).map(
         (w: Any) => `| ${w.workers} | ${w.seconds} | ${n(w.linesPerSecond)} | ${w.ratioToOne} |`,
-      ),
-      "",
-    );
-  }
-  const nl = r.normalisation as Any | undefined;
-  if (nl) {
-    const levels = nl.levels as Any[];
-    parts.push(
-      "## 9. Normalisation levels",
-      "",
-      `Distinct pairs (= model calls) in ${n(nl.lines)} generated postings with ${n(Number(nl.variantRate) * 100)}% near-duplicate variants.`,
-      "",
-      "| level | model calls | saved vs none | saved fraction |",
-      "|---|---|---|---|",
-      ...levels.map(
-        (l) => `| ${String(l.level)} | ${n(l.modelCalls)} | ${n(l.savedVsNone)} | ${n(l.savedFraction)} |`,
       ),
       "",
     );

@@ -1,0 +1,76 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalRedis, type LocalRedisServer } from "@rl/cache/testing";
+import { RedisCoordinator, type RedisCoordinatorOptions } from "./redis-coordinator";
+
+let redis: LocalRedisServer;
+const clients: Redis[] = [];
+beforeAll(async () => {
+  redis = await startLocalRedis();
+});
+afterAll(async () => {
+  for (const c of clients) c.disconnect();
+  await redis.stop();
+});
+
+let deployment = 0;
+/** Workers of one deployment: same raw prefix, model and namespace; each its own connection. */
+function workers(n: number, o: Partial<RedisCoordinatorOptions> = {}): RedisCoordinator[] {
+  deployment += 1;
+  return Array.from({ length: n }, (_, i) => {
+    const c = new Redis(redis.url);
+    clients.push(c);
+    return new RedisCoordinator(c, {
+      modelVersion: `v${deployment}`,
+      rawLocation: `s3://b/raw-${deployment}/`,
+      modelAddress: `model-${deployment}:50051`,
+      pairsPerSecond: 1000,
+      workerId: `w${i}`,
+      ...o,
+    });
+  });
+}
+
+describe("RedisCoordinator (real redis-server)", () => {
+  it("leases a file version to one worker at a time; a released lease is free again", async () => {
+    const [a, b] = workers(2);
+    const lease = await a!.leaseFile("1.jsonl", "e1");
+    expect(lease).toBeDefined();
+    expect(await b!.leaseFile("1.jsonl", "e1")).toBeUndefined();
+    expect(await b!.leaseFile("1.jsonl", "e2")).toBeDefined(); // a re-upload is another version
+    await lease!.release();
+    expect(await b!.leaseFile("1.jsonl", "e1")).toBeDefined();
+  });
+
+  it("keeps a lease while its holder renews it, and frees it a TTL after the holder stops", async () => {
+    const [a, b] = workers(2, { fileLeaseMs: 1000 });
+    const lease = await a!.leaseFile("2.jsonl", "e");
+    await new Promise((r) => setTimeout(r, 1600)); // past the TTL: renewed every ~333 ms
+    expect(await b!.leaseFile("2.jsonl", "e")).toBeUndefined();
+    expect(lease!.lost).toBe(false);
+    await a!.close(); // as if it died: no more renewals
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(await b!.leaseFile("2.jsonl", "e")).toBeDefined();
+  });
+
+  it("spaces every worker's sends on one schedule at the shared rate", async () => {
+    const ws = workers(3);
+    // 6 reservations of 500 pairs at 1000 pairs/s, from 3 workers at once: 0, 0.5, ... 2.5 s.
+    const waits = await Promise.all([...ws, ...ws].map((w) => w.reserveModelPairs(500)));
+    const sorted = waits.sort((x, y) => x - y);
+    sorted.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual(i * 500 - 50);
+      expect(ms).toBeLessThanOrEqual(i * 500 + 50);
+    });
+  });
+
+  it("gives each pair to one worker; its holder may re-claim it; a release frees it", async () => {
+    const [a, b] = workers(2);
+    const k = (i: number) => Buffer.from([i, 1, 2, 3, 4, 5, 6, 7]);
+    expect(await a!.claimPairs([k(1), k(2)])).toEqual([true, true]);
+    expect(await b!.claimPairs([k(2), k(3)])).toEqual([false, true]);
+    expect(await a!.claimPairs([k(1), k(3)])).toEqual([true, false]);
+    await a!.releasePairs([k(1), k(2)]);
+    expect(await b!.claimPairs([k(1), k(2)])).toEqual([true, true]);
+  });
+});
