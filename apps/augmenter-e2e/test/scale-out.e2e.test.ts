@@ -135,6 +135,26 @@ describe("scale-out: 3 workers on one Redis", () => {
 });
 
 describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
+  it("3 workers over 30 files: every line exactly once, model pairs = distinct pairs, none received twice", async () => {
+    const cluster = await startLocalRedisCluster({ masters: 3, replicas: 1 });
+    try {
+      const s = await scenario(env);
+      await gen(s.store("raw"), 30, 1000);
+      const workers = [1, 2, 3].map((i) =>
+        spawnAugmenter(["run"], workerEnv(s, cluster.url, { WORKER_ID: `w${i}` })),
+      );
+      const codes = await Promise.all(workers.map((w) => w.exited));
+      expect(codes, workers.map((w) => w.err()).join("\n")).toEqual([0, 0, 0]);
+      const v = await verify(s, 30_000);
+      const mock = env.model.stats();
+      report(mock, v.distinctPairs);
+      expect(mock?.pairsReceived).toBe(v.distinctPairs);
+      expect(mock?.pairsReceivedMoreThanOnce).toBe(0);
+    } finally {
+      await cluster.stop();
+    }
+  }, 180_000);
+
   it("3 workers over 30 files, one worker and one master killed mid-run: every line once, pairs inferred once but for the killed work", async () => {
     const cluster = await startLocalRedisCluster({ masters: 3, replicas: 1 });
     const workers: Array<ReturnType<typeof spawnAugmenter>> = [];

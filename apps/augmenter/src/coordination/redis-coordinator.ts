@@ -51,8 +51,8 @@ const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(
 /**
  * Coordination on the Redis (or Redis Cluster) that holds the cache, with Redis's own
  * primitives: leases are `SET NX PX` keys renewed by their holder, the model rate is one GCRA
- * schedule key on Redis's clock, and pair claims are `SET NX PX` keys, 16 hash-tagged groups
- * so a batch's claims cost at most 16 Lua calls on a cluster.
+ * schedule key on Redis's clock, and pair claims are `SET NX PX` keys (a batch's claims are one
+ * Lua call on one node; one per slot, pipelined per master, on a cluster).
  */
 export class RedisCoordinator implements Coordinator {
   readonly shared = true;
@@ -122,8 +122,9 @@ export class RedisCoordinator implements Coordinator {
   }
 
   private claimKeys(keys: readonly Buffer[]): string[] {
-    // 16 groups by the first key byte: a cluster sees at most 16 slots per batch.
-    return keys.map((k) => `${this.claimPrefix}:{${((k[0] ?? 0) & 15).toString(16)}}:${k.toString("hex")}`);
+    // No hash tags: a claim needs no atomicity with any other key. On a cluster the claims of a
+    // batch spread over the slots and go as one small Lua call per slot, one pipeline per master.
+    return keys.map((k) => `${this.claimPrefix}:${k.toString("hex")}`);
   }
 
   private async perSlot<R>(
