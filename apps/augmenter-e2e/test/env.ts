@@ -68,8 +68,12 @@ export async function scenario(env: TestEnvironment) {
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 
 /** The augmenter as a user starts it: a separate process, its stdout read line by line. */
-export function spawnAugmenter(args: string[], extraEnv: Record<string, string>) {
-  const child = spawn(`${root}node_modules/.bin/tsx`, [`${root}apps/augmenter/src/main.ts`, ...args], {
+export function spawnAugmenter(args: string[], extraEnv: Record<string, string>, bundle?: string) {
+  // `node --import tsx`, not the tsx CLI: the CLI runs the program in a child process, so a
+  // SIGKILL would kill only the wrapper and leave the augmenter running as an orphan. With
+  // `bundle`, the built app (`nx build augmenter`) as production runs it.
+  const program = bundle ? [bundle] : ["--import", "tsx", `${root}apps/augmenter/src/main.ts`];
+  const child = spawn(process.execPath, [...program, ...args], {
     cwd: root,
     env: { ...process.env, ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
@@ -101,4 +105,15 @@ export function augmenterEnv(
     MODEL_RATE: "100000",
     ...overrides,
   };
+}
+
+/** Builds the augmenter bundle (esbuild, a second or two) and returns its path. */
+export async function buildAugmenter(): Promise<string> {
+  const build = spawn(process.execPath, [`${root}tools/build-app.mjs`, "augmenter"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  const code = await new Promise<number | null>((resolve) => build.on("close", resolve));
+  if (code !== 0) throw new Error(`building the augmenter failed (${code})`);
+  return `${root}dist/apps/augmenter/main.js`;
 }

@@ -171,7 +171,7 @@ export const AUGMENTER_OPTIONS = {
   ),
   workerId: option.optionalString(
     "worker-id",
-    "This worker's name in leases and claims (default host-pid-random)",
+    "This worker's name in leases and claims (default host-pid-random). A stable name per worker (a pod name) lets a restarted worker take back its own leases and claims at once instead of waiting for them to lapse",
     {
       env: "WORKER_ID",
     },

@@ -106,6 +106,20 @@ export async function openSeniorityStore(url: string, options: OpenStoreOptions)
       `cannot connect to Redis${redis instanceof Cluster ? " Cluster" : ""} at ${redactUrl(url)}: ${(err as Error).message}`,
     );
   }
+  // Once per outage, not per reconnect attempt: operators see when the cache went and came back.
+  let lost = false;
+  redis.on("close", () => {
+    if (lost) return;
+    lost = true;
+    options.onWarning?.(
+      `cache connection to ${redactUrl(url)} lost; reconnecting (commands wait briefly, then fail until it is back)`,
+    );
+  });
+  redis.on("ready", () => {
+    if (!lost) return;
+    lost = false;
+    options.onWarning?.(`cache connection to ${redactUrl(url)} restored`);
+  });
   return RedisStore.open(
     redis,
     {

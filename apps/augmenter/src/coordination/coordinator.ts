@@ -11,7 +11,8 @@ export interface Coordinator {
   readonly workerId: string;
   /**
    * A lease on one version (ETag) of an input, renewed while held; `undefined` when another
-   * worker holds it. A lease outlives a crashed worker by at most its TTL.
+   * worker holds it. A lease outlives a crashed worker by at most its TTL, unless the worker
+   * comes back under the same id, which takes its leases (and pair claims) back at once.
    */
   leaseFile(key: string, etag: string): Promise<FileLease | undefined>;
   /**

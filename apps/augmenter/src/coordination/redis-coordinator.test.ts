@@ -42,6 +42,24 @@ describe("RedisCoordinator (real redis-server)", () => {
     expect(await b!.leaseFile("1.jsonl", "e1")).toBeDefined();
   });
 
+  it("lets a restarted worker (same WORKER_ID) take back its own lease at once", async () => {
+    const [a, b] = workers(2);
+    expect(await a!.leaseFile("3.jsonl", "e")).toBeDefined();
+    await a!.close(); // killed: the lease stays until its TTL
+    const client = new Redis(redis.url);
+    clients.push(client);
+    const again = new RedisCoordinator(client, {
+      modelVersion: "restart",
+      rawLocation: `s3://b/raw-${deployment}/`,
+      modelAddress: "m",
+      pairsPerSecond: 1000,
+      workerId: a!.workerId,
+    });
+    expect(await b!.leaseFile("3.jsonl", "e")).toBeUndefined();
+    expect(await again.leaseFile("3.jsonl", "e")).toBeDefined();
+    await again.close();
+  });
+
   it("keeps a lease while its holder renews it, and frees it a TTL after the holder stops", async () => {
     const [a, b] = workers(2, { fileLeaseMs: 1000 });
     const lease = await a!.leaseFile("2.jsonl", "e");

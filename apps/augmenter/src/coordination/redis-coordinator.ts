@@ -22,6 +22,10 @@ export interface RedisCoordinatorOptions {
   onWarning?: (message: string, error: Error) => void;
 }
 
+// KEYS[1]: lease; ARGV: token, ttl, this worker's id + ":". Takes the lease when it is free or
+// held by an earlier life of this worker (same WORKER_ID: that process is gone): 1, else 0.
+const ACQUIRE =
+  "local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, #ARGV[3]) ~= ARGV[3] then return 0 end redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1";
 // KEYS[1]: lease; ARGV: token, ttl. Renews when still ours: 1, else 0.
 const RENEW =
   "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
@@ -40,6 +44,7 @@ redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.ceil(nxt - now
 return string.format('%.3f', tat - now)`;
 
 interface CoordinationCommands {
+  senAcquire(key: string, token: string, ttl: number, owner: string): Promise<number>;
   senRenew(key: string, token: string, ttl: number): Promise<number>;
   senRelease(numKeys: number, ...args: string[]): Promise<number>;
   senClaim(numKeys: number, ...args: string[]): Promise<number[]>;
@@ -76,6 +81,7 @@ export class RedisCoordinator implements Coordinator {
     this.rateKey = `${p}:rate:${short(o.modelAddress)}`;
     this.leaseMs = o.fileLeaseMs ?? 60_000;
     this.claimMs = o.pairClaimMs ?? 120_000;
+    redis.defineCommand("senAcquire", { numberOfKeys: 1, lua: ACQUIRE });
     redis.defineCommand("senRenew", { numberOfKeys: 1, lua: RENEW });
     redis.defineCommand("senRelease", { lua: RELEASE });
     redis.defineCommand("senClaim", { lua: CLAIM });
@@ -90,7 +96,7 @@ export class RedisCoordinator implements Coordinator {
   async leaseFile(key: string, etag: string): Promise<FileLease | undefined> {
     const k = this.leaseKey(key, etag);
     const token = `${this.workerId}:${randomBytes(4).toString("hex")}`;
-    if ((await this.redis.set(k, token, "PX", this.leaseMs, "NX")) !== "OK") return undefined;
+    if ((await this.redis.senAcquire(k, token, this.leaseMs, `${this.workerId}:`)) !== 1) return undefined;
     let lost = false;
     const timer = setInterval(
       () => {
