@@ -16,7 +16,7 @@ import { S3ObjectStore, createS3Client } from "@rl/s3";
 import { startLocalS3Server } from "@rl/s3/testing";
 import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
 import { seededSeniority, startMockSeniorityServer, type MockSeniorityServer } from "mock-seniority-server";
-import { ROOT, TSX } from "./bench/processes";
+import { ROOT } from "./bench/processes";
 import { startFaultProxy } from "./test-env/fault-proxy";
 import { verifyOutputs } from "./verify-outputs";
 
@@ -65,7 +65,10 @@ const raw = store("soak/raw/");
 const mod = store("soak/mod/");
 
 // --- the augmenter, as a user runs it
-const child = spawn(TSX, [`${ROOT}apps/augmenter/src/main.ts`, "serve"], {
+// `node --import tsx`: one process, so its pid's RSS is the augmenter's (the tsx CLI would
+// put the program in a child and report its own small wrapper).
+const child = spawn(process.execPath, ["--import", "tsx", `${ROOT}apps/augmenter/src/main.ts`, "serve"], {
+  cwd: ROOT,
   env: {
     ...process.env,
     RAW_URI: "s3://rl-data/soak/raw/",
