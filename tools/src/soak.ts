@@ -30,6 +30,10 @@ const OPTIONS = {
     default: 120,
     min: 0,
   }),
+  heapMb: option.number("heap-mb", "The augmenter's V8 heap limit, as deployed (docs/deployment.md)", {
+    default: 256,
+    min: 16,
+  }),
   out: option.optionalString("out", "Report directory (default: a temp dir)"),
 };
 const { values: o, help } = parseOptions(OPTIONS, process.argv.slice(2), process.env);
@@ -87,12 +91,25 @@ const child = spawn(process.execPath, ["--import", "tsx", `${ROOT}apps/augmenter
     HTTP_PORT: "-1",
     LOG_LEVEL: "warn",
     NODE_NO_WARNINGS: "1",
+    NODE_OPTIONS: `--max-old-space-size=${o.heapMb}`,
   },
   stdio: ["ignore", "pipe", "pipe"],
 });
 const warnings: string[] = [];
 createInterface({ input: child.stdout }).on("line", (l) => warnings.length < 10_000 && warnings.push(l));
 child.stderr.resume();
+// Ctrl-C or SIGTERM stops what the soak started (by the handles it holds), then exits.
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => {
+    log(`${signal}: stopping what the soak started`);
+    void Promise.allSettled([
+      stopChild(child, 10_000),
+      model.stop(),
+      proxy.stop(),
+      s3.stop(),
+      redis.stop(),
+    ]).then(() => process.exit(130));
+  });
 const rssMiB = async () => {
   const status = await readFile(`/proc/${child.pid}/status`, "utf8").catch(() => "");
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -256,7 +273,7 @@ await writeFile(join(out, "soak.json"), `${JSON.stringify({ ...report, rss, late
 const md = [
   "# Soak report",
   "",
-  `${o.minutes} min at ${o.load}× the average load (${report.linesPerMinute.toLocaleString("en-US")} lines a minute), a fault every ${o.faultEveryS} s; ${report.filesUploaded} files; every output verified against the model: ${v.linesChecked.toLocaleString("en-US")} lines, ${v.mismatches.length} mismatches, ${v.missingOutputs.length} missing.`,
+  `${o.minutes} min at ${o.load}× the average load (${report.linesPerMinute.toLocaleString("en-US")} lines a minute; every file from its own vocabulary, so most pairs are new and the model works throughout), a fault every ${o.faultEveryS} s, augmenter heap limit ${o.heapMb} MB, L1 default (500,000 entries, which fill over the run); ${report.filesUploaded} files; every output verified against the model: ${v.linesChecked.toLocaleString("en-US")} lines, ${v.mismatches.length} mismatches, ${v.missingOutputs.length} missing.`,
   "",
   "| window | files done | latency p50 s | latency p95 s | augmenter RSS max MiB |",
   "|---|---|---|---|---|",
