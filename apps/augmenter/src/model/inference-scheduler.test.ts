@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
-import { MemoryStore, TwoTierCache, pairKey, pairText, type SeniorityStore } from "@rl/cache";
+import { MemoryStore, TwoTierCache, pairKey, pairText, storedKey, type SeniorityStore } from "@rl/cache";
+import type { Coordinator } from "../coordination/coordinator";
 import { describe, expect, it } from "vitest";
 import { InferenceScheduler, type SchedulerOptions } from "./inference-scheduler";
 import type { ModelAnswer, ModelRequest as SeniorityRequest, SeniorityModel } from "./seniority-model";
@@ -182,5 +183,54 @@ describe("InferenceScheduler time accounts", () => {
     expect(a.modelCallMs / b.modelCallMs).toBeCloseTo(3, 5);
     expect(joined).toEqual({ modelCallMs: 0, cacheWriteMs: 0 });
     expect(a.modelCallMs + b.modelCallMs).toBeCloseTo(s.stats().modelMs, 5);
+  });
+
+  it("shared mode: two schedulers on one L2 and one coordinator infer a pair once; a lapsed claim is taken over", async () => {
+    // A fake coordinator with the Redis one's rules: a claim is the worker's until released or expired.
+    const claims = new Map<string, { owner: string; until: number }>();
+    const coordinator = (workerId: string): Coordinator => ({
+      shared: true,
+      workerId,
+      leaseFile: async () => ({ lost: false, release: async () => {} }),
+      reserveModelPairs: async () => 0,
+      claimPairs: async (keys) =>
+        keys.map((k) => {
+          const c = claims.get(k.toString("hex"));
+          if (c && c.owner !== workerId && c.until > Date.now()) return false;
+          claims.set(k.toString("hex"), { owner: workerId, until: Date.now() + 200 });
+          return true;
+        }),
+      releasePairs: async (keys) => {
+        for (const k of keys)
+          if (claims.get(k.toString("hex"))?.owner === workerId) claims.delete(k.toString("hex"));
+      },
+      close: async () => {},
+    });
+    const l2 = new MemoryStore();
+    const a = fakeModel();
+    const b = fakeModel();
+    const opts = { ...fast, watchIntervalMs: 10 };
+    const sa = new InferenceScheduler(a.model, new TwoTierCache(l2, 100), {
+      ...opts,
+      coordinator: coordinator("a"),
+    });
+    const sb = new InferenceScheduler(b.model, new TwoTierCache(l2, 100), {
+      ...opts,
+      coordinator: coordinator("b"),
+    });
+    const texts = Array.from({ length: 50 }, (_, i) => pair(i));
+    const values = await Promise.all([
+      ...texts.map((t) => sa.request(t).value),
+      ...texts.map((t) => sb.request(t).value),
+    ]);
+    expect(values).toEqual([...texts, ...texts].map(expected));
+    const sent = [...a.calls, ...b.calls].flatMap((c) => c.batch.map((r) => `${r.company}\u0000${r.title}`));
+    expect(sent.sort()).toEqual([...texts].sort()); // each pair once across both
+    expect(sa.stats().remoteResolved + sb.stats().remoteResolved).toBeGreaterThan(0);
+
+    // A claim held by a worker that died (never released) lapses; the other infers the pair.
+    const orphan = pair(999);
+    claims.set(storedKey(pairKey(orphan)).toString("hex"), { owner: "dead", until: Date.now() + 100 });
+    expect(await sa.request(orphan).value).toBe(expected(orphan));
   });
 });

@@ -338,6 +338,9 @@ export class InferenceScheduler {
     if (this.coord.shared) {
       const texts = await this.coordinate(batch.texts);
       if (texts.length === 0 || this.closed) {
+        // Closed while waiting for its slot: give the claims back so other workers need not
+        // wait for them to lapse.
+        if (this.closed) void this.release(texts);
         this.inFlight -= 1;
         this.pump();
         return;
