@@ -63,6 +63,23 @@ export class AugmenterMetrics {
         this.set(scheduler?.()?.stats().pending ?? 0);
       },
     });
+    // Scale-out: how often another worker's inference spared this one, and coordination trouble.
+    new Gauge({
+      name: "augmenter_pairs_resolved_by_other_workers",
+      help: "Pairs this worker waited for while another worker inferred them (since start)",
+      registers: [this.registry],
+      collect() {
+        this.set(scheduler?.()?.stats().remoteResolved ?? 0);
+      },
+    });
+    new Gauge({
+      name: "augmenter_coordination_errors",
+      help: "Redis coordination calls that failed; the work went on uncoordinated (since start)",
+      registers: [this.registry],
+      collect() {
+        this.set(scheduler?.()?.stats().coordinationErrors ?? 0);
+      },
+    });
   }
 
   fileDone(r: FileReport): void {
