@@ -63,6 +63,21 @@ async function verify(s: Scenario, lines: number) {
   return v;
 }
 
+/** 3 `run` workers over the scenario: all exit 0, every line verified, each pair sent once. */
+async function threeWorkersInferEachPairOnce(s: Scenario, cacheUrl: string, args = (_i: number) => ["run"]) {
+  const workers = [1, 2, 3].map((i) =>
+    spawnAugmenter(args(i), workerEnv(s, cacheUrl, { WORKER_ID: `w${i}` })),
+  );
+  const codes = await Promise.all(workers.map((w) => w.exited));
+  expect(codes, workers.map((w) => w.err()).join("\n")).toEqual([0, 0, 0]);
+  const v = await verify(s, 30_000);
+  const mock = env.model.stats();
+  report(mock, v.distinctPairs);
+  expect(mock?.pairsReceived).toBe(v.distinctPairs);
+  expect(mock?.pairsReceivedMoreThanOnce).toBe(0);
+  return v;
+}
+
 interface WorkerReport {
   files: Array<{ key: string; status: string }>;
   model: { pairsSent: number };
@@ -72,19 +87,11 @@ describe("scale-out: 3 workers on one Redis", () => {
   it("30 files: every line exactly once, model pairs = distinct pairs, none received twice", async () => {
     const s = await scenario(env);
     await gen(s.store("raw"), 30, 1000);
-    const workers = [1, 2, 3].map((i) =>
-      spawnAugmenter(
-        ["run", "--report", join(dir, `${s.id}-w${i}.json`)],
-        workerEnv(s, env.redisUrl, { WORKER_ID: `w${i}` }),
-      ),
-    );
-    const codes = await Promise.all(workers.map((w) => w.exited));
-    expect(codes, workers.map((w) => w.err()).join("\n")).toEqual([0, 0, 0]);
-    const v = await verify(s, 30_000);
-    const mock = env.model.stats();
-    report(mock, v.distinctPairs);
-    expect(mock?.pairsReceived).toBe(v.distinctPairs);
-    expect(mock?.pairsReceivedMoreThanOnce).toBe(0);
+    const v = await threeWorkersInferEachPairOnce(s, env.redisUrl, (i) => [
+      "run",
+      "--report",
+      join(dir, `${s.id}-w${i}.json`),
+    ]);
     // Each file done by exactly one worker, and the work was shared.
     const reports = await Promise.all(
       [1, 2, 3].map(
@@ -140,16 +147,7 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
     try {
       const s = await scenario(env);
       await gen(s.store("raw"), 30, 1000);
-      const workers = [1, 2, 3].map((i) =>
-        spawnAugmenter(["run"], workerEnv(s, cluster.url, { WORKER_ID: `w${i}` })),
-      );
-      const codes = await Promise.all(workers.map((w) => w.exited));
-      expect(codes, workers.map((w) => w.err()).join("\n")).toEqual([0, 0, 0]);
-      const v = await verify(s, 30_000);
-      const mock = env.model.stats();
-      report(mock, v.distinctPairs);
-      expect(mock?.pairsReceived).toBe(v.distinctPairs);
-      expect(mock?.pairsReceivedMoreThanOnce).toBe(0);
+      await threeWorkersInferEachPairOnce(s, cluster.url);
     } finally {
       await cluster.stop();
     }
