@@ -11,6 +11,8 @@ export {
   unpackPair,
 } from "./pair-key";
 export type { PairKey } from "./pair-key";
+export { DEFAULT_PAIR_RULES, UNUSABLE_REASONS, pairWireBytes, toPair } from "./pair";
+export type { Pair, PairRules, UnusableReason } from "./pair";
 export { LruCache } from "./lru-cache";
 export { isSeniority } from "./seniority-store";
 export type { SeniorityStore } from "./seniority-store";
@@ -21,7 +23,11 @@ export { CLUSTER_SLOTS, clusterSlot } from "./cluster-slot";
 export { groupBySlot, sendPerNode } from "./redis-calls";
 export type { SlotCall } from "./redis-calls";
 export { LmdbStore } from "./lmdb-store";
+export { LmdbRecordSpace } from "./lmdb-record-space";
+export type { CoordinationSite, RecordSpace, RecordTxn } from "./record-space";
 export { TwoTierCache } from "./two-tier-cache";
+export { L2Availability } from "./l2-availability";
+export type { L2AvailabilityEvents } from "./l2-availability";
 export type { LookupResult } from "./two-tier-cache";
 export {
   CACHE_URL_FORMS,

@@ -1,6 +1,9 @@
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
+import { LmdbRecordSpace } from "./lmdb-record-space";
 import { storedKey, type PairKey } from "./pair-key";
+import type { CoordinationSite } from "./record-space";
 import { isSeniority, type SeniorityStore } from "./seniority-store";
 
 /**
@@ -9,6 +12,8 @@ import { isSeniority, type SeniorityStore } from "./seniority-store";
  */
 export class LmdbStore implements SeniorityStore {
   readonly description: string;
+  /** The processes on this machine sharing the cache coordinate in a space beside it. */
+  readonly coordination: CoordinationSite;
 
   private constructor(
     private readonly root: RootDatabase,
@@ -16,6 +21,10 @@ export class LmdbStore implements SeniorityStore {
     path: string,
   ) {
     this.description = `lmdb://${path}`;
+    this.coordination = {
+      kind: "machine",
+      openSpace: () => LmdbRecordSpace.open(join(path, "coordination")),
+    };
   }
 
   static open(path: string, modelVersion: string): LmdbStore {
@@ -31,6 +40,9 @@ export class LmdbStore implements SeniorityStore {
   }
 
   async getStoredMany(keys: readonly Buffer[]): Promise<Array<number | undefined>> {
+    // A fresh snapshot: lmdb-js keeps one read transaction until the next macrotask, which
+    // would miss what another process committed since (a pair it cached, then unclaimed).
+    this.root.resetReadTxn();
     return keys.map((k) => {
       const v: unknown = this.db.get(k);
       return isSeniority(v) ? v : undefined;

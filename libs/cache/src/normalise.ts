@@ -1,7 +1,12 @@
 /**
+ * Every level first makes the text well-formed Unicode: a lone UTF-16 surrogate (which JSON's
+ * `\ud800` escapes can produce) becomes U+FFFD, as `String.prototype.toWellFormed` does. So the
+ * text that is hashed, the text sent to the model (proto3 strings must be valid UTF-8) and the
+ * text in the cache are one text, at every level.
+ *
  * How much two spellings of a pair are treated as the same pair. Anything beyond `default`
  * is opt-in, because it changes the text the model is asked about.
- * - `none`: exact text.
+ * - `none`: exact text (well-formed).
  * - `default`: Unicode NFC, trimmed, runs of white space folded to one space.
  * - `casefold`: default, then lower case.
  * - `aggressive`: casefold, then punctuation folded to spaces and common abbreviations expanded
@@ -27,9 +32,11 @@ const ABBREVIATIONS: ReadonlyArray<readonly [RegExp, string]> = [
 ];
 
 export function normaliseText(text: string, level: NormaliseLevel): string {
-  if (level === "none") return text;
   // The fast path skips work that would change nothing (most text is plain ASCII).
-  let s = PLAIN.test(text) ? text : text.normalize("NFC").replace(WS, " ").trim();
+  const plain = PLAIN.test(text);
+  let s = plain ? text : text.toWellFormed();
+  if (level === "none") return s;
+  if (!plain) s = s.normalize("NFC").replace(WS, " ").trim();
   if (level === "default") return s;
   s = s.toLowerCase();
   if (level === "casefold") return s;

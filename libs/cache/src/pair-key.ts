@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 
-/** 16 bytes: the first 128 bits of SHA-256 over `company \0 title` (normalised text). */
+/** 16 bytes: the first 128 bits of SHA-256 over the pair's key text ({@link pairText}). */
 export type PairKey = Buffer;
 
 /**
@@ -26,9 +26,39 @@ export function storedKey(key: PairKey): Buffer {
   return key.subarray(0, STORED_KEY_BYTES);
 }
 
-/** The text a pair is keyed and cached by: normalised company, NUL, normalised title. */
+/**
+ * The text a pair is keyed and cached by: an injective encoding of the two normalised strings
+ * (design.md §2.3), so two different pairs never share a key, whatever characters they hold.
+ *
+ * - Both fields free of NUL and a non-empty company: `company NUL title`. This is the encoding
+ *   every earlier version used for every pair, so existing caches stay valid for these pairs
+ *   (all real ones) and no namespace has to be re-inferred. Splitting at the only NUL recovers
+ *   both fields.
+ * - Otherwise: `NUL <company length in UTF-16 units> ":" company title`. It starts with NUL,
+ *   which the first form never does (its company is non-empty and NUL-free), and the length
+ *   prefix says where the company ends, so no two pairs meet.
+ *
+ * The earlier encoding also joined NUL-holding fields with a NUL and re-split them at the
+ * first one: `("Acme\0CEO", "Intern")` was keyed and asked as `("Acme", "CEO\0Intern")`. Those
+ * entries (text with two or more NULs) are keys that no pair produces any more: never read.
+ * Hashing goes through UTF-8, which is injective on well-formed text; normalisation makes every
+ * field well-formed first.
+ */
 export function pairText(company: string, title: string): string {
-  return `${company}\u0000${title}`;
+  if (company.length > 0 && !company.includes("\u0000") && !title.includes("\u0000"))
+    return `${company}\u0000${title}`;
+  return `\u0000${company.length}:${company}${title}`;
+}
+
+/** The two strings a {@link pairText} was made from. */
+export function splitPairText(text: string): { company: string; title: string } {
+  if (text.charCodeAt(0) !== 0) {
+    const i = text.indexOf("\u0000");
+    return { company: text.slice(0, i), title: text.slice(i + 1) };
+  }
+  const colon = text.indexOf(":");
+  const end = colon + 1 + Number(text.slice(1, colon));
+  return { company: text.slice(colon + 1, end), title: text.slice(end) };
 }
 
 /** A pair as bulk loads carry it: the 8-byte stored key, then the seniority as an ASCII digit. */
@@ -49,9 +79,4 @@ export function unpackPair(records: Buffer, index: number): readonly [Buffer, nu
     Buffer.from(records.subarray(at, at + STORED_KEY_BYTES)),
     (records[at + STORED_KEY_BYTES] ?? 0) - 0x30,
   ];
-}
-
-export function splitPairText(text: string): { company: string; title: string } {
-  const i = text.indexOf("\u0000");
-  return { company: text.slice(0, i), title: text.slice(i + 1) };
 }

@@ -1,6 +1,7 @@
 import { Cluster, type Redis } from "ioredis";
 import { groupBySlot, sendPerNode, type SlotCall } from "./redis-calls";
 import { PACKED_PAIR_BYTES, storedKey, type PairKey } from "./pair-key";
+import type { CoordinationSite } from "./record-space";
 import { isSeniority, type SeniorityStore } from "./seniority-store";
 
 export interface RedisStoreOptions {
@@ -162,6 +163,10 @@ export class RedisStore implements SeniorityStore {
 
   get client(): RedisClient {
     return this.redis;
+  }
+
+  get coordination(): CoordinationSite {
+    return { kind: "redis", client: this.redis };
   }
 
   /** The bucket of a stored (8-byte) key or a full pair key. */

@@ -1,4 +1,5 @@
 import type { PairKey } from "./pair-key";
+import type { CoordinationSite } from "./record-space";
 
 /**
  * The shared (L2) store behind the in-process cache: only what the service calls. Every
@@ -10,6 +11,8 @@ export interface SeniorityStore {
   /** Values for `keys`, in order; `undefined` where the store has none. */
   getMany(keys: readonly PairKey[]): Promise<Array<number | undefined>>;
   setMany(entries: ReadonlyArray<readonly [PairKey, number]>): Promise<void>;
+  /** Where the processes sharing this store can coordinate; absent when they cannot. */
+  readonly coordination?: CoordinationSite;
   close(): Promise<void>;
 }
 

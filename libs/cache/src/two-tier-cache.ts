@@ -1,3 +1,4 @@
+import { L2Availability, type L2AvailabilityEvents } from "./l2-availability";
 import { LruCache } from "./lru-cache";
 import { pairKey } from "./pair-key";
 import type { SeniorityStore } from "./seniority-store";
@@ -13,18 +14,29 @@ export interface LookupResult {
   l2ReadMs: number;
 }
 
+/** A key no pair has (16 zero bytes): what the availability probe reads. */
+const PROBE_KEY = Buffer.alloc(16);
+
 /**
- * L1: a bounded in-process LRU keyed by the normalised pair text, so a hit costs one Map
- * lookup and no hashing. L2: the shared store, keyed by the 128-bit hash of the same text.
+ * L1: a bounded in-process LRU keyed by the pair's key text, so a hit costs one Map lookup and
+ * no hashing. L2: the shared store, keyed by the 128-bit hash of the same text. When L2 stops
+ * answering, lookups wait for it (see {@link L2Availability}) instead of failing their file.
  */
 export class TwoTierCache {
   private readonly l1: LruCache<string, number>;
+  readonly availability: L2Availability;
 
   constructor(
     readonly l2: SeniorityStore,
     l1MaxEntries: number,
+    availability: { events?: L2AvailabilityEvents; probeMs?: number } = {},
   ) {
     this.l1 = new LruCache(l1MaxEntries);
+    this.availability = new L2Availability(
+      () => l2.getMany([PROBE_KEY]),
+      availability.events,
+      availability.probeMs,
+    );
   }
 
   get l1Size(): number {
@@ -35,8 +47,11 @@ export class TwoTierCache {
     return this.l1.get(text);
   }
 
-  /** L1 for every pair, then one L2 round trip for the pairs L1 lacks. */
-  async lookupMany(texts: Iterable<string>): Promise<LookupResult> {
+  /**
+   * L1 for every pair, then one L2 round trip for the pairs L1 lacks. While L2 is unreachable
+   * the read waits for it to return (or for `signal`), then is tried again.
+   */
+  async lookupMany(texts: Iterable<string>, signal?: AbortSignal): Promise<LookupResult> {
     const found = new Map<string, number>();
     const l1Misses: string[] = [];
     let l1Hits = 0;
@@ -50,7 +65,17 @@ export class TwoTierCache {
     }
     if (l1Misses.length === 0) return { found, misses: [], l1Hits, l2Hits: 0, l2ReadMs: 0 };
     const t0 = performance.now();
-    const values = await this.l2.getMany(l1Misses.map(pairKey));
+    const keys = l1Misses.map(pairKey);
+    let values: Array<number | undefined>;
+    for (;;) {
+      await this.availability.whenUp(signal);
+      try {
+        values = await this.l2.getMany(keys);
+        break;
+      } catch (err) {
+        this.availability.failed(err as Error);
+      }
+    }
     const l2ReadMs = performance.now() - t0;
     const misses: string[] = [];
     let l2Hits = 0;

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { L2Availability } from "./l2-availability";
+
+describe("L2Availability", () => {
+  it("goes down on a failure, probes, and wakes waiters once a probe succeeds", async () => {
+    let answers = false;
+    const events: string[] = [];
+    const a = new L2Availability(
+      async () => {
+        if (!answers) throw new Error("ECONNREFUSED");
+      },
+      { onDown: (e) => events.push(`down ${e.message}`), onUp: () => events.push("up") },
+      10,
+    );
+    expect(a.up).toBe(true);
+    await a.whenUp(); // at once
+    a.failed(new Error("first"));
+    a.failed(new Error("second")); // one outage, one event
+    expect(a.up).toBe(false);
+    expect(a.outage?.error.message).toBe("first");
+    let woke = false;
+    const w = a.whenUp().then(() => (woke = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(woke).toBe(false);
+    answers = true;
+    await w;
+    expect(a.up).toBe(true);
+    expect(events).toEqual(["down first", "up"]);
+    a.close();
+  });
+
+  it("rejects waiters on close and on abort", async () => {
+    const a = new L2Availability(() => Promise.reject(new Error("down")), {}, 10);
+    a.failed(new Error("down"));
+    const ac = new AbortController();
+    const aborted = a.whenUp(ac.signal);
+    ac.abort();
+    await expect(aborted).rejects.toThrow(/aborted/);
+    const closed = a.whenUp();
+    a.close();
+    await expect(closed).rejects.toThrow(/closed/);
+    await expect(a.whenUp()).rejects.toThrow(/closed/);
+  });
+});
