@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, type Stats } from "node:fs";
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
@@ -16,18 +16,52 @@ import {
 const META_SUFFIX = ".meta.json";
 const TMP_DIR = ".tmp";
 
+/** Time as the settle rule sees it; a fake one makes the rule testable without waiting. */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export interface LocalObjectStoreOptions {
+  /**
+   * A file placed in the directory by something other than this store is listed only once it
+   * has not changed for this long: a file still being copied or appended to is not an input
+   * yet. 0 lists every file as soon as it appears.
+   * @default 2000
+   */
+  settleMs?: number;
+  /** @default the system clock */
+  clock?: Clock;
+}
+
+export const DEFAULT_LOCAL_OBJECT_STORE_OPTIONS = { settleMs: 2000 } as const;
+
 /**
  * An object store over a local directory, for local runs and tests. Writes go to a temp file
  * and are renamed into place, so readers never see a partial object. Metadata lives in a
  * `<key>.meta.json` side file; the ETag is the MD5 of the content, as S3's single-part one.
+ *
+ * Files written by hand get no such guarantee, so listing applies a settle rule to them: a file
+ * modified less than `settleMs` ago is waited for (once per listing, at most `settleMs`) and
+ * left out if it changed meanwhile; a later listing offers it once it is quiet. Without the rule
+ * a poll would process each partial version of a file being written (each has a new ETag).
  */
 export class LocalObjectStore implements ObjectStore {
   readonly location: string;
   private readonly root: string;
+  private readonly settleMs: number;
+  private readonly clock: Clock;
 
-  constructor(root: string) {
+  constructor(root: string, options: LocalObjectStoreOptions = {}) {
     this.root = resolve(root);
     this.location = pathToFileURL(this.root + sep).href;
+    this.settleMs = options.settleMs ?? DEFAULT_LOCAL_OBJECT_STORE_OPTIONS.settleMs;
+    this.clock = options.clock ?? systemClock;
   }
 
   private path(key: string): string {
@@ -59,13 +93,48 @@ export class LocalObjectStore implements ObjectStore {
     };
     await walk(this.root);
     keys.sort();
-    for (const key of keys) {
-      if (options.startAfter !== undefined && key <= options.startAfter) continue;
+    const settled = await this.settled(
+      keys.filter((k) => options.startAfter === undefined || k > options.startAfter),
+    );
+    for (const [key, s] of settled) {
       const info = await this.head(key);
       if (!info) continue;
-      const s = await stat(this.path(key));
       yield { key, size: info.size, etag: info.etag, lastModified: s.mtime };
     }
+  }
+
+  /** The keys (in order) whose files are whole: written by this store, or quiet for `settleMs`. */
+  private async settled(keys: string[]): Promise<Array<[string, Stats]>> {
+    const found: Array<[string, Stats]> = [];
+    const young = new Map<string, Stats>();
+    const now = this.clock.now();
+    for (const key of keys) {
+      const s = await statOrUndefined(this.path(key));
+      if (!s) continue;
+      if (this.settleMs > 0 && now - s.mtimeMs < this.settleMs && !(await this.writtenWhole(key, s))) {
+        young.set(key, s);
+      }
+      found.push([key, s]);
+    }
+    if (young.size === 0) return found;
+    // One wait for all of them, capped (a clock skewed into the future must not stall listing).
+    const newest = Math.max(...[...young.values()].map((s) => s.mtimeMs));
+    await this.clock.sleep(Math.min(this.settleMs, newest + this.settleMs - now));
+    const quiet = new Set<string>();
+    for (const [key, before] of young) {
+      const s = await statOrUndefined(this.path(key));
+      if (s && s.mtimeMs === before.mtimeMs && s.size === before.size) quiet.add(key);
+    }
+    return found.filter(([key]) => !young.has(key) || quiet.has(key));
+  }
+
+  /**
+   * Whether `put` wrote this file: it renames the file into place whole, after writing the side
+   * file, so the side file is never older than the content it describes.
+   */
+  private async writtenWhole(key: string, s: Stats): Promise<boolean> {
+    const meta = await statOrUndefined(this.path(key) + META_SUFFIX);
+    return meta !== undefined && meta.mtimeMs >= s.mtimeMs;
   }
 
   async head(key: string): Promise<ObjectHead | undefined> {
@@ -134,5 +203,14 @@ export class LocalObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     await rm(this.path(key), { force: true });
     await rm(this.path(key) + META_SUFFIX, { force: true });
+  }
+}
+
+async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
   }
 }

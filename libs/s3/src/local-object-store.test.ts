@@ -1,0 +1,123 @@
+import { appendFile, mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { LocalObjectStore, type Clock } from "./local-object-store";
+
+/** A clock that moves only when slept on; `during` runs inside the sleep, as a writer would. */
+class FakeClock implements Clock {
+  readonly sleeps: number[] = [];
+  during: (() => Promise<void>) | undefined;
+  constructor(public t: number) {}
+  now(): number {
+    return this.t;
+  }
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.t += ms;
+    await this.during?.();
+  }
+}
+
+let base: string;
+let root: string;
+let clock: FakeClock;
+afterAll(() => rm(base, { recursive: true, force: true }));
+beforeEach(async () => {
+  base ??= await mkdtemp(join(tmpdir(), "settle-"));
+  root = await mkdtemp(join(base, "root-"));
+  clock = new FakeClock(Math.floor(Date.now() / 1000) * 1000);
+});
+
+/** A file placed by hand (no side file), last modified `ageMs` before the fake clock's now. */
+async function placeByHand(key: string, content: string, ageMs: number) {
+  const path = join(root, key);
+  await writeFile(path, content);
+  await utimes(path, new Date(clock.now() - ageMs), new Date(clock.now() - ageMs));
+}
+
+async function keys(store: LocalObjectStore, startAfter?: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const o of store.list(startAfter === undefined ? {} : { startAfter })) out.push(o.key);
+  return out;
+}
+
+describe("local object store: the settle rule for files placed by hand", () => {
+  it("lists a quiet file at once, and a young one after one wait that ends when it is settleMs old", async () => {
+    await placeByHand("1721183880.jsonl", "a\n", 5000);
+    await placeByHand("1721183940.jsonl", "b\n", 500);
+    await placeByHand("1721184000.jsonl", "c\n", 1200);
+    const store = new LocalObjectStore(root, { settleMs: 2000, clock });
+    expect(await keys(store)).toEqual(["1721183880.jsonl", "1721183940.jsonl", "1721184000.jsonl"]);
+    expect(clock.sleeps).toEqual([1500]); // until the youngest has been quiet for 2000 ms
+  });
+
+  it("leaves out a file that changes during the wait, and offers it once it has stayed quiet", async () => {
+    await placeByHand("1721183880.jsonl", "a\n", 5000);
+    await placeByHand("1721183940.jsonl", '{"company":"Ac', 100);
+    const store = new LocalObjectStore(root, { settleMs: 2000, clock });
+    clock.during = async () => {
+      const path = join(root, "1721183940.jsonl");
+      await appendFile(path, 'me","title":"CEO"}\n');
+      await utimes(path, new Date(clock.now()), new Date(clock.now()));
+    };
+    expect(await keys(store)).toEqual(["1721183880.jsonl"]);
+    expect(clock.sleeps).toEqual([1900]);
+
+    clock.during = undefined; // the writer is done
+    expect(await keys(store)).toEqual(["1721183880.jsonl", "1721183940.jsonl"]);
+    expect(clock.sleeps).toEqual([1900, 2000]);
+    const info = (await store.head("1721183940.jsonl"))!;
+    expect(info.size).toBe(Buffer.byteLength('{"company":"Acme","title":"CEO"}\n'));
+
+    clock.t += 2000;
+    expect(await keys(store)).toEqual(["1721183880.jsonl", "1721183940.jsonl"]);
+    expect(clock.sleeps).toEqual([1900, 2000]); // quiet by now: no wait
+  });
+
+  it("does not wait for objects the store wrote itself (renamed into place whole), but does once one is rewritten by hand", async () => {
+    const store = new LocalObjectStore(root, { settleMs: 2000, clock });
+    await store.put("1721183880.jsonl", "a\n", { metadata: { k: "v" } });
+    await mkdir(join(root, "nested"), { recursive: true });
+    await store.put("nested/1721183940.jsonl", "b\n");
+    expect(await keys(store)).toEqual(["1721183880.jsonl", "nested/1721183940.jsonl"]);
+    expect(clock.sleeps).toEqual([]);
+
+    // Rewritten in place after the store wrote it: its side file is now older than its content.
+    const later = new Date(Date.now() + 1000);
+    await writeFile(join(root, "1721183880.jsonl"), "rewritten\n");
+    await utimes(join(root, "1721183880.jsonl"), later, later);
+    expect(await keys(store)).toEqual(["1721183880.jsonl", "nested/1721183940.jsonl"]);
+    expect(clock.sleeps).toEqual([2000]);
+  });
+
+  it("waits at most settleMs for a file dated in the future", async () => {
+    await placeByHand("1721183880.jsonl", "a\n", -3_600_000);
+    const store = new LocalObjectStore(root, { settleMs: 2000, clock });
+    expect(await keys(store)).toEqual(["1721183880.jsonl"]);
+    expect(clock.sleeps).toEqual([2000]);
+  });
+
+  it("waits only for the keys it lists (startAfter)", async () => {
+    await placeByHand("1721183880.jsonl", "a\n", 100);
+    await placeByHand("1721183940.jsonl", "b\n", 5000);
+    const store = new LocalObjectStore(root, { settleMs: 2000, clock });
+    expect(await keys(store, "1721183880.jsonl")).toEqual(["1721183940.jsonl"]);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it("with settleMs 0 lists every file as soon as it appears", async () => {
+    await placeByHand("1721183880.jsonl", "a\n", 0);
+    const store = new LocalObjectStore(root, { settleMs: 0, clock });
+    expect(await keys(store)).toEqual(["1721183880.jsonl"]);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it("defaults to a 2000 ms settle on the system clock", async () => {
+    await writeFile(join(root, "1721183880.jsonl"), "a\n");
+    const store = new LocalObjectStore(root);
+    const t0 = Date.now();
+    expect(await keys(store)).toEqual(["1721183880.jsonl"]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+  });
+});
