@@ -99,6 +99,17 @@ export async function startMockSeniorityServer(
       const unavailable = () =>
         callback({ code: grpc.status.UNAVAILABLE, details: "mock seniority server is shutting down" });
       if (stopping) return unavailable();
+      // proto3 strings must be valid UTF-8. grpc-js decodes an ill-formed one (a lone surrogate
+      // encoded on its own) without complaint; a Python server rejects the call, and so does this.
+      const bad = batch.find((r) => !r.company.isWellFormed() || !r.title.isWellFormed());
+      if (bad) {
+        stats.failed("rejected", performance.now() - t0);
+        callback({
+          code: grpc.status.INVALID_ARGUMENT,
+          details: `request uuid ${bad.uuid}: a string field holds invalid UTF-8 (a lone surrogate)`,
+        });
+        return;
+      }
 
       const injected = faults.error();
       if (injected) {

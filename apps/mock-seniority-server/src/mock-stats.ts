@@ -144,7 +144,8 @@ export class MockStats {
     this.counts.rpcs += 1;
     this.counts.pairsReceived += batch.length;
     for (const { company, title } of batch) {
-      const key = `${company}\u0000${title}`;
+      // Length-prefixed: pairs that differ only in where a NUL sits are different pairs.
+      const key = `${company.length}:${company}${title}`;
       if (this.seen.has(key)) this.counts.pairsReceivedMoreThanOnce += 1;
       else this.seen.add(key);
     }

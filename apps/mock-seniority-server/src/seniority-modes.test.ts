@@ -38,4 +38,14 @@ describe("seeded mode", () => {
     const b = Array.from({ length: 50 }, (_, i) => seededSeniority("s", "a", `b${i}c`));
     expect(a).not.toEqual(b);
   });
+
+  it("answers pairs that differ only in where a NUL sits as different pairs", () => {
+    // With a NUL separator all three would hash the same text.
+    const at = (i: number) => [
+      seededSeniority("s", `Acme\u0000CEO${i}`, "Intern"),
+      seededSeniority("s", "Acme", `CEO${i}\u0000Intern`),
+    ];
+    const differ = Array.from({ length: 50 }, (_, i) => at(i)).filter(([x, y]) => x !== y);
+    expect(differ.length).toBeGreaterThan(30);
+  });
 });

@@ -4,11 +4,16 @@ export type SeniorityMode = "seeded" | "fresh-random" | "keyword";
 export const SENIORITY_MODES: readonly SeniorityMode[] = ["seeded", "fresh-random", "keyword"];
 
 /**
- * The `seeded` mode's answer: a hash of (seed, company, title) mapped to 1..7. Exported so a
+ * The `seeded` mode's answer: a hash of (seed, company, title), as an injective encoding, mapped to 1..7. Exported so a
  * verifier can recompute exactly what the mock answered for any pair.
  */
 export function seededSeniority(seed: string, company: string, title: string): number {
-  const digest = createHash("sha256").update(`${seed}\u0000${company}\u0000${title}`).digest();
+  // Length-prefixed, so the answer is a function of the pair: a separator that may also sit
+  // inside a field would give ("Acme\0CEO", "Intern") and ("Acme", "CEO\0Intern") one answer,
+  // and a test could not tell a value given to the wrong pair.
+  const digest = createHash("sha256")
+    .update(`${seed.length}:${seed}${company.length}:${company}${title}`)
+    .digest();
   return (digest.readUInt32BE(0) % 7) + 1;
 }
 
