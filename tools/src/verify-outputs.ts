@@ -9,6 +9,8 @@ export interface VerifyOptions {
   normalise: NormaliseLevel;
   /** What the model answers for a normalised pair (e.g. the mock's seededSeniority). */
   expected: (company: string, title: string) => number;
+  /** Longest usable field after normalisation (the service's MAX_FIELD_CHARS): longer ones get null. @default 1000 */
+  maxFieldChars?: number;
 }
 
 export interface VerifyResult {
@@ -34,6 +36,7 @@ async function readAll(store: ObjectStore, key: string): Promise<string> {
  * brace, N being the model's answer for the normalised pair, in input order.
  */
 export async function verifyOutputs(o: VerifyOptions): Promise<VerifyResult> {
+  const maxField = o.maxFieldChars ?? 1000;
   const result: VerifyResult = {
     files: 0,
     linesChecked: 0,
@@ -99,7 +102,7 @@ export async function verifyOutputs(o: VerifyOptions): Promise<VerifyResult> {
       if (typeof v.company === "string" && typeof v.title === "string") {
         const c = normaliseText(v.company, o.normalise);
         const t = normaliseText(v.title, o.normalise);
-        if (c !== "" && t !== "") {
+        if (c !== "" && t !== "" && c.length <= maxField && t.length <= maxField) {
           seniority = o.expected(c, t);
           pairs.add(pairText(c, t));
         }

@@ -63,6 +63,11 @@ export const AUGMENTER_OPTIONS = {
     "Pairs the Redis namespace is sized for (fixes its bucket count when first created)",
     { env: "EXPECTED_PAIRS", default: 20_000_000, integer: true, min: 1 },
   ),
+  maxFieldChars: option.number(
+    "max-field-chars",
+    "Longest usable company or title, in characters after normalisation; a longer one is not a company or a title: the posting is written with seniority null and counted (reason too-long), never sent to the model",
+    { env: "MAX_FIELD_CHARS", default: 1000, integer: true, min: 1, max: 100_000_000 },
+  ),
   l1MaxEntries: option.number("l1-max-entries", "In-process L1 cache bound (≈100 B an entry)", {
     env: "L1_MAX_ENTRIES",
     default: 500_000,
@@ -81,6 +86,11 @@ export const AUGMENTER_OPTIONS = {
     min: 1,
     max: 100_000,
   }),
+  modelMaxRequestBytes: option.number(
+    "model-max-request-bytes",
+    "Most encoded bytes in one model request: batches are cut by bytes as well as by count, under the model's message limit (gRPC's default is 4 MiB)",
+    { env: "MODEL_MAX_REQUEST_BYTES", default: 4_000_000, integer: true, min: 65_536 },
+  ),
   modelLingerMs: option.number("model-linger-ms", "How long a partial batch waits for more pairs", {
     env: "MODEL_LINGER_MS",
     default: 50,
@@ -136,6 +146,11 @@ export const AUGMENTER_OPTIONS = {
     "Longest record kept whole; longer lines are dead-lettered with their head",
     { env: "MAX_RECORD_BYTES", default: 32 * 1024 * 1024, integer: true, min: 1024 },
   ),
+  maxBytesInFlight: option.number(
+    "max-bytes-in-flight",
+    "Input bytes read but not yet written, across all files of the process: bounds memory whatever the files hold (may be passed by one record of up to MAX_RECORD_BYTES when every file waits on a long line)",
+    { env: "MAX_BYTES_IN_FLIGHT", default: 32 * 1024 * 1024, integer: true, min: 1024 * 1024 },
+  ),
   maxRecordLines: option.number("max-record-lines", "Most lines one pretty-printed object may span", {
     env: "MAX_RECORD_LINES",
     default: 10_000,
@@ -165,7 +180,7 @@ export const AUGMENTER_OPTIONS = {
   ),
   coordination: option.oneOf(
     "coordination",
-    "Workers sharing the raw prefix: auto coordinates through the cache's Redis (file leases, one shared model rate, cross-worker single-flight) when CACHE_URL is Redis; off for a lone process",
+    "Workers sharing the raw prefix: auto coordinates them (file leases, one shared model rate, each pair inferred once) through the cache's Redis when CACHE_URL is Redis, or beside an lmdb: cache for the processes on its machine; off for a lone process",
     ["auto", "off"] as const,
     { env: "COORDINATION", default: "auto" },
   ),
@@ -195,13 +210,17 @@ export const AUGMENTER_OPTIONS = {
     env: "HTTP_HOST",
     default: "127.0.0.1",
   }),
-  httpPort: option.number("http-port", "Port of /metrics, /healthz, /readyz (0 picks one, -1 disables)", {
-    env: "HTTP_PORT",
-    default: 9465,
-    integer: true,
-    min: -1,
-    max: 65535,
-  }),
+  httpPort: option.number(
+    "http-port",
+    "Port of /metrics, /healthz, /readyz (0 picks one, -1 disables); run binds it only when set",
+    {
+      env: "HTTP_PORT",
+      default: 9465,
+      integer: true,
+      min: -1,
+      max: 65535,
+    },
+  ),
   logLevel: option.oneOf(
     "log-level",
     "Log level",

@@ -1,17 +1,20 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { ConfigError, type OptionValues } from "@rl/cli";
-import { RedisStore, TwoTierCache, openSeniorityStore } from "@rl/cache";
+import { TwoTierCache, openSeniorityStore } from "@rl/cache";
 import { openObjectStore, type ObjectStore } from "@rl/s3";
 import { defaultErrorsUri, type AUGMENTER_OPTIONS } from "./config";
 import { InferenceScheduler } from "./model/inference-scheduler";
+import { ByteBudget } from "./pipeline/byte-budget";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
 import { LocalCoordinator, type Coordinator } from "./coordination/coordinator";
+import { LmdbCoordinator } from "./coordination/lmdb-coordinator";
 import { RedisCoordinator } from "./coordination/redis-coordinator";
 import { Augmenter } from "./service/augmenter";
 import { AugmenterMetrics } from "./service/augmenter-metrics";
 import { Discovery } from "./service/discovery";
 import { startHttpServer } from "./service/http-server";
+import { assertSeparateLocations } from "./service/locations";
 
 export type AugmenterConfig = OptionValues<typeof AUGMENTER_OPTIONS>;
 
@@ -36,32 +39,70 @@ function openStore(flag: string, env: string, uri: string, o: AugmenterConfig): 
   }
 }
 
+/** Settles when `p` does or after `ms`, whichever is first; a failure is not the caller's concern. */
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    p.catch(() => {}),
+    new Promise<void>((r) => {
+      timer = setTimeout(r, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 /** Wires the whole service from validated options; `main.ts` and the tests both use it. */
 export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<AugmenterInstance> {
+  const errorsUri = o.errorsUri ?? defaultErrorsUri(o.modUri);
+  // Before anything is opened: overlapping locations overwrite inputs or reprocess outputs.
+  assertSeparateLocations({
+    raw: o.rawUri,
+    mod: o.modUri,
+    errors: errorsUri,
+    errorsIsDefault: o.errorsUri === undefined,
+  });
   const raw = openStore("raw-uri", "RAW_URI", o.rawUri, o);
   const mod = openStore("mod-uri", "MOD_URI", o.modUri, o);
-  const errors = openStore("errors-uri", "ERRORS_URI", o.errorsUri ?? defaultErrorsUri(o.modUri), o);
+  const errors = openStore("errors-uri", "ERRORS_URI", errorsUri, o);
 
   const l2 = await openSeniorityStore(o.cacheUrl, {
     modelVersion: o.modelVersion,
     expectedPairs: o.expectedPairs,
     onWarning: (m) => log.warn(m),
   });
-  const cache = new TwoTierCache(l2, o.l1MaxEntries);
-  // Workers on the same Redis coordinate through it; anything else is a lone process.
+  const cacheVariable = `CACHE_URL=${l2.description}`;
+  const cache = new TwoTierCache(l2, o.l1MaxEntries, {
+    events: {
+      onDown: (err) => {
+        metrics.l2Outages.inc();
+        log.error(
+          { cause: err.message },
+          `L2 cache unreachable (${cacheVariable}): model calls paused and files wait where they are until it answers; nothing is lost`,
+        );
+      },
+      onUp: (ms) =>
+        log.warn(`L2 cache answers again (${cacheVariable}) after ${(ms / 1000).toFixed(1)} s; resuming`),
+    },
+  });
+  // Processes sharing the cache coordinate where it offers a place: its Redis (workers on any
+  // machine) or a record space beside the embedded cache (processes on its machine).
+  const site = o.coordination === "auto" ? l2.coordination : undefined;
+  const coordinated = {
+    modelVersion: o.modelVersion,
+    rawLocation: raw.location,
+    modelAddress: o.grpcAddr,
+    pairsPerSecond: o.modelRate,
+    fileLeaseMs: o.fileLeaseMs,
+    pairClaimMs: o.pairClaimMs,
+    ...(o.workerId ? { workerId: o.workerId } : {}),
+    onWarning: (m: string, err: Error) => log.warn({ error: err.message }, m),
+  };
   const coordinator: Coordinator =
-    o.coordination === "auto" && l2 instanceof RedisStore
-      ? new RedisCoordinator(l2.client, {
-          modelVersion: o.modelVersion,
-          rawLocation: raw.location,
-          modelAddress: o.grpcAddr,
-          pairsPerSecond: o.modelRate,
-          fileLeaseMs: o.fileLeaseMs,
-          pairClaimMs: o.pairClaimMs,
-          ...(o.workerId ? { workerId: o.workerId } : {}),
-          onWarning: (m, err) => log.warn({ error: err.message }, m),
-        })
-      : new LocalCoordinator(o.workerId ?? "local");
+    site?.kind === "redis"
+      ? new RedisCoordinator(site.client, coordinated)
+      : site?.kind === "machine"
+        ? new LmdbCoordinator(site.openSpace(), coordinated)
+        : new LocalCoordinator(o.workerId ?? "local");
   let caPem: Buffer | undefined;
   if (o.grpcCa) {
     try {
@@ -84,6 +125,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
     {
       pairsPerSecond: o.modelRate,
       batchSize: o.modelBatchSize,
+      maxRequestBytes: o.modelMaxRequestBytes,
       lingerMs: o.modelLingerMs,
       maxInFlight: o.modelMaxInFlight,
       deadlineMs: o.modelDeadlineMs,
@@ -109,7 +151,10 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       },
       onCacheWriteError: (err, pairs) => {
         metrics.cacheWriteErrors.inc();
-        log.error({ pairs, error: err.message }, "L2 cache write failed; values kept in L1 only");
+        log.error(
+          { pairs, cause: err.message },
+          `L2 cache write failed (${cacheVariable}): the ${pairs} answers serve their files and are stored once it answers`,
+        );
       },
     },
   );
@@ -119,7 +164,13 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
     errors,
     cache,
     scheduler,
-    normalise: o.normalise,
+    pairRules: {
+      normalise: o.normalise,
+      maxFieldChars: o.maxFieldChars,
+      // A pair alone must fit one request with room for the batch's own framing.
+      maxPairBytes: o.modelMaxRequestBytes - 16,
+    },
+    budget: new ByteBudget(o.maxBytesInFlight),
     modelVersion: o.modelVersion,
     limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },
     chunkRecords: o.chunkRecords,
@@ -136,7 +187,11 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
   });
   const http =
     o.httpPort >= 0
-      ? await startHttpServer(metrics.registry, () => augmenter.ready, o.httpHost, o.httpPort)
+      ? await startHttpServer(metrics.registry, () => augmenter.ready, o.httpHost, o.httpPort).catch(
+          (err: Error) => {
+            throw new ConfigError(`${err.message}: choose a free port, 0 for any free one, or -1 for none`);
+          },
+        )
       : undefined;
   log.info(
     {
@@ -147,19 +202,21 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       model: o.grpcAddr,
       modelVersion: o.modelVersion,
       normalise: o.normalise,
-      coordination: coordinator.shared ? "redis" : "off",
+      coordination: site?.kind ?? "off",
       worker: coordinator.workerId,
       httpPort: http?.port ?? null,
     },
     "augmenter starting",
   );
 
+  // Bounded: a shutdown must not wait on a dependency that does not answer.
   const close = async () => {
     scheduler.close();
-    await coordinator.close();
+    cache.availability.close();
+    await withTimeout(coordinator.close(), 2_000);
     model.close();
-    await l2.close();
-    await http?.close();
+    await withTimeout(l2.close(), 2_000);
+    await withTimeout(http?.close() ?? Promise.resolve(), 2_000);
   };
   return { augmenter, scheduler, metrics, cache, httpPort: http?.port, close };
 }

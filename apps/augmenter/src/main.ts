@@ -5,16 +5,20 @@ import { ConfigError, createProgress, formatHelp, parseOptions } from "@rl/cli";
 import { AUGMENTER_OPTIONS } from "./config";
 import { runCacheCommand } from "./cache-ops/cache-command";
 import { createAugmenter } from "./create-augmenter";
-import { formatSummary } from "./service/run-report";
+import { formatSummary, type StopSignal } from "./service/run-report";
 
 const USAGE = `usage: augmenter <command> [options]
 
 Commands:
   serve          poll the raw prefix and augment new files as they arrive, until SIGTERM/SIGINT
-  run [--once]   augment every pending file, print a summary, exit 0 if all succeeded, 1 if not
+  run [--once]   augment every pending file, print a summary, exit 0 if all succeeded, 1 if not;
+                 stopped by SIGINT/SIGTERM: 130/143 (whatever else failed), naming the files left
   cache …        import, export, restore, stats, drop (see \`augmenter cache\`)
 
 Every option also reads the environment variable shown; a flag wins over its variable.`;
+
+/** 128 + the signal's number, as a shell reports a process a signal ended. */
+const SIGNAL_EXIT_CODES: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
 
 async function main(): Promise<number> {
   const {
@@ -48,11 +52,23 @@ async function main(): Promise<number> {
     { level: o.logLevel, base: { service: "augmenter" } },
     serving ? process.stdout : process.stderr,
   );
-  const { augmenter, close } = await createAugmenter(o, log);
+  // A batch run binds the metrics port only when asked: overlapping runs (cron plus a manual
+  // run) must not fail over a port neither needs.
+  const httpAsked = serving || sources.httpPort !== "default";
+  const { augmenter, close } = await createAugmenter(httpAsked ? o : { ...o, httpPort: -1 }, log);
   if (serving) {
     const onSignal = (signal: string) => {
       log.info({ signal }, "shutting down: taking no new file, finishing files in flight");
       augmenter.stop();
+      // Files in flight get SHUTDOWN_GRACE_MS, then are aborted, and closing waits at most a few
+      // seconds per dependency; should anything still hang, the process ends here anyway.
+      setTimeout(() => {
+        log.error(
+          { shutdownGraceMs: o.shutdownGraceMs },
+          "still not stopped 5 s after SHUTDOWN_GRACE_MS; exiting (uploads in flight never become visible)",
+        );
+        process.exit(1);
+      }, o.shutdownGraceMs + 5_000).unref();
     };
     process.once("SIGTERM", () => onSignal("SIGTERM"));
     process.once("SIGINT", () => onSignal("SIGINT"));
@@ -63,8 +79,25 @@ async function main(): Promise<number> {
   }
 
   let progress: ReturnType<typeof createProgress> | undefined;
-  process.once("SIGINT", () => augmenter.stop());
-  process.once("SIGTERM", () => augmenter.stop());
+  let stoppedBy: StopSignal | undefined;
+  const onRunSignal = (signal: StopSignal) => {
+    if (stoppedBy) {
+      // Someone who signals twice will not wait out the grace. Abandoned uploads never become
+      // visible outputs, so the next run redoes those files.
+      process.stderr.write(
+        `\naugmenter: ${signal} while stopping: exiting now, abandoning files in flight\n`,
+      );
+      process.exit(SIGNAL_EXIT_CODES[stoppedBy]);
+    }
+    stoppedBy = signal;
+    log.warn(
+      { signal, graceMs: o.shutdownGraceMs },
+      "stopping: taking no new file, finishing files in flight (signal again to exit now)",
+    );
+    augmenter.stop(signal);
+  };
+  process.on("SIGINT", () => onRunSignal("SIGINT"));
+  process.on("SIGTERM", () => onRunSignal("SIGTERM"));
   const report = await augmenter.runOnce({
     onPending: (files) => {
       log.info({ pending: files.length }, "files pending");
@@ -91,6 +124,9 @@ async function main(): Promise<number> {
     }
   }
   process.stdout.write(`${formatSummary(report)}\n`);
+  // An interrupted run exits with the signal's code even if files also failed: "incomplete,
+  // run again" is the message a caller (a shell, a job runner) must not miss.
+  if (stoppedBy) return SIGNAL_EXIT_CODES[stoppedBy];
   return report.totals.failedFiles > 0 || reportFailed ? 1 : 0;
 }
 

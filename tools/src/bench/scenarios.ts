@@ -6,6 +6,7 @@ import { text } from "node:stream/consumers";
 import { Redis } from "ioredis";
 import {
   NORMALISE_LEVELS,
+  DEFAULT_PAIR_RULES,
   RedisStore,
   normaliseText,
   pairKey,
@@ -414,7 +415,7 @@ export async function cacheImport(ctx: Ctx) {
   });
   const opts = {
     format: "csv" as const,
-    normalise: "default" as const,
+    pairRules: DEFAULT_PAIR_RULES,
     overwrite: false,
     maxBadFraction: 0.01,
     ...IMPORT_TUNING,

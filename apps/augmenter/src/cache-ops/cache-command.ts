@@ -73,7 +73,11 @@ export async function runCacheCommand(
       try {
         const r = await importPairs(stream, store, {
           format,
-          normalise: o.normalise,
+          pairRules: {
+            normalise: o.normalise,
+            maxFieldChars: o.maxFieldChars,
+            maxPairBytes: o.modelMaxRequestBytes - 16,
+          },
           overwrite: o.overwrite,
           maxBadFraction: o.maxBadFraction,
           ...IMPORT_TUNING,
@@ -253,7 +257,11 @@ export async function runCacheCommand(
       const progress = createProgress({ label: "warming", unit: "pairs" });
       try {
         const r = await warmCache(raw, inst.cache, inst.scheduler, {
-          normalise: o.normalise,
+          pairRules: {
+            normalise: o.normalise,
+            maxFieldChars: o.maxFieldChars,
+            maxPairBytes: o.modelMaxRequestBytes - 16,
+          },
           ...(o.since > 0 ? { since: o.since } : {}),
           maxPairs: 5_000_000,
           onProgress: (phase, done, total) =>

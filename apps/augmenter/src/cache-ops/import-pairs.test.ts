@@ -1,12 +1,12 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { MemoryStore, pairKey, pairText } from "@rl/cache";
+import { DEFAULT_PAIR_RULES, MemoryStore, pairKey, pairText } from "@rl/cache";
 import { importPairs } from "./import-pairs";
 
 const rows = (text: string) => Readable.from([Buffer.from(text)]);
 const options = (overwrite: boolean) => ({
   format: "csv" as const,
-  normalise: "default" as const,
+  pairRules: DEFAULT_PAIR_RULES,
   overwrite,
   maxBadFraction: 0.5,
   batchSize: 2,

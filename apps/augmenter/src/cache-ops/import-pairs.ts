@@ -1,11 +1,10 @@
 import {
   PACKED_PAIR_BYTES,
   RedisStore,
-  normaliseText,
   packPair,
-  pairText,
+  toPair,
   unpackPair,
-  type NormaliseLevel,
+  type PairRules,
   type SeniorityStore,
 } from "@rl/cache";
 import { timedChunks } from "../pipeline/stream-io";
@@ -14,7 +13,8 @@ import { PairRowParser, type BadRow, type RowFormat } from "./pair-rows";
 
 export interface ImportOptions {
   format: RowFormat;
-  normalise: NormaliseLevel;
+  /** Normalisation and field limits, as the service applies them: a row the service would never look up is bad. */
+  pairRules: PairRules;
   /** Replace an existing different value. @default false (keep it, count a conflict) */
   overwrite: boolean;
   /** Fail when bad rows exceed this fraction of rows read. @default 0.01 */
@@ -167,16 +167,22 @@ export async function importPairs(
         if (tooManyBad()) break outer;
         continue;
       }
-      const c = normaliseText(parsed.company, o.normalise);
-      const t = normaliseText(parsed.title, o.normalise);
-      if (c === "" || t === "") {
+      const pair = toPair(parsed.company, parsed.title, o.pairRules);
+      if (typeof pair === "string") {
         r.badRows += 1;
         if (r.badSamples.length < 20)
-          r.badSamples.push({ line: l.no, reason: "company or title is empty after normalisation" });
+          r.badSamples.push({
+            line: l.no,
+            reason:
+              pair === "empty"
+                ? "company or title is empty after normalisation"
+                : `company or title is longer than ${o.pairRules.maxFieldChars} characters after normalisation (MAX_FIELD_CHARS)`,
+          });
+        if (tooManyBad()) break outer;
         continue;
       }
       r.rows += 1;
-      packPair(batch, count++, pairText(c, t), parsed.seniority);
+      packPair(batch, count++, pair.key, parsed.seniority);
       if (count >= batchSize) await submit();
     }
     o.onProgress?.(r.rows, bytes);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MemoryStore, TwoTierCache, pairKey, pairText } from "@rl/cache";
+import { DEFAULT_PAIR_RULES, MemoryStore, TwoTierCache, pairKey, pairText } from "@rl/cache";
 import { LocalObjectStore } from "@rl/s3";
 import { afterAll, describe, expect, it } from "vitest";
 import { InferenceScheduler } from "../model/inference-scheduler";
@@ -47,7 +47,11 @@ describe("warmCache", () => {
       lingerMs: 5,
       batchSize: 1,
     });
-    const r = await warmCache(raw, cache, scheduler, { normalise: "default", since: 2000, maxPairs: 1000 });
+    const r = await warmCache(raw, cache, scheduler, {
+      pairRules: DEFAULT_PAIR_RULES,
+      since: 2000,
+      maxPairs: 1000,
+    });
     expect(sent.map((p) => `${p.company}/${p.title}`)).toEqual(["B/Often", "C/Twice", "A/Rare"]);
     expect(r).toMatchObject({ files: 1, records: 7, distinctPairs: 4, alreadyCached: 1, inferred: 3 });
     expect(await l2.getMany([pairKey(pairText("B", "Often"))])).toEqual([4]);

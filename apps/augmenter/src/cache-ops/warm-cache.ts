@@ -1,4 +1,4 @@
-import type { NormaliseLevel, TwoTierCache } from "@rl/cache";
+import type { Pair, PairRules, TwoTierCache } from "@rl/cache";
 import type { ObjectStore } from "@rl/s3";
 import type { InferenceScheduler } from "../model/inference-scheduler";
 import { gunzipIf } from "../pipeline/stream-io";
@@ -8,7 +8,8 @@ import { RecordAssembler, type AssembledRecord } from "../records/record-assembl
 import { INPUT_KEY } from "../service/discovery";
 
 export interface WarmOptions {
-  normalise: NormaliseLevel;
+  /** Normalisation and field limits, as the service applies them. */
+  pairRules: PairRules;
   /** Only inputs whose name is a Unix timestamp at or after this. */
   since?: number;
   /** Distinct pairs counted at most (memory bound); pairs first seen after that are not warmed. @default 5_000_000 */
@@ -28,8 +29,8 @@ export interface WarmResult {
 }
 
 /** Pairs in descending frequency; ties in first-seen order. */
-export function byFrequency(counts: Map<string, number>): string[] {
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([t]) => t);
+export function byFrequency<P>(counts: Map<string, { pair: P; n: number }>): P[] {
+  return [...counts.values()].sort((a, b) => b.n - a.n).map((c) => c.pair);
 }
 
 /**
@@ -44,7 +45,7 @@ export async function warmCache(
   o: WarmOptions,
 ): Promise<WarmResult> {
   const t0 = performance.now();
-  const counts = new Map<string, number>();
+  const counts = new Map<string, { pair: Pair; n: number }>();
   const r: WarmResult = {
     files: 0,
     records: 0,
@@ -68,11 +69,11 @@ export async function warmCache(
       for (const rec of recs) {
         if (rec.kind !== "record") continue;
         r.records += 1;
-        const v = inspectPosting(rec, o.normalise);
-        if (!v.ok || v.pair === null) continue;
-        const c = counts.get(v.pair);
-        if (c !== undefined) counts.set(v.pair, c + 1);
-        else if (counts.size < o.maxPairs) counts.set(v.pair, 1);
+        const v = inspectPosting(rec, o.pairRules);
+        if (!v.ok || typeof v.pair === "string") continue;
+        const c = counts.get(v.pair.key);
+        if (c !== undefined) c.n += 1;
+        else if (counts.size < o.maxPairs) counts.set(v.pair.key, { pair: v.pair, n: 1 });
         else r.skippedPairs = true;
       }
       recs.length = 0;
@@ -90,10 +91,11 @@ export async function warmCache(
   r.distinctPairs = ordered.length;
   for (let i = 0; i < ordered.length; i += 10_000) {
     const part = ordered.slice(i, i + 10_000);
-    const look = await cache.lookupMany(part);
+    const byKey = new Map(part.map((p) => [p.key, p]));
+    const look = await cache.lookupMany(byKey.keys());
     r.alreadyCached += part.length - look.misses.length;
     // Requested in frequency order: the scheduler sends them in that order, paced.
-    await Promise.all(look.misses.map((t) => scheduler.request(t).value));
+    await Promise.all(look.misses.map((k) => scheduler.request(byKey.get(k) as Pair).value));
     r.inferred += look.misses.length;
     o.onProgress?.("inferring", Math.min(i + part.length, ordered.length), ordered.length);
   }

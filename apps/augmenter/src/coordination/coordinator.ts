@@ -49,3 +49,21 @@ export class LocalCoordinator implements Coordinator {
   async releasePairs(): Promise<void> {}
   async close(): Promise<void> {}
 }
+
+/** What every shared coordinator is told at wiring time. */
+export interface CoordinationOptions {
+  /** Model version: pair claims are per namespace, like the cache. */
+  modelVersion: string;
+  /** Identifies the raw prefix the workers share (leases are per input). */
+  rawLocation: string;
+  /** Identifies the model whose rate is shared. */
+  modelAddress: string;
+  /** The model's sustainable rate, pairs/s, for all workers together. */
+  pairsPerSecond: number;
+  /** File lease TTL; renewed every third of it. @default 60_000 */
+  fileLeaseMs?: number;
+  /** Pair claim TTL: longer than a model call with its retries. @default 120_000 */
+  pairClaimMs?: number;
+  workerId?: string;
+  onWarning?: (message: string, error: Error) => void;
+}

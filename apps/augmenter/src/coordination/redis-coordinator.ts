@@ -1,25 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { groupBySlot, sendPerNode, type RedisClient, type SlotCall } from "@rl/cache";
-import type { Coordinator, FileLease } from "./coordinator";
+import type { CoordinationOptions, Coordinator, FileLease } from "./coordinator";
 
-export interface RedisCoordinatorOptions {
+export interface RedisCoordinatorOptions extends CoordinationOptions {
   /** Key prefix of this deployment's coordination keys. @default "sen" */
   keyPrefix?: string;
-  /** Model version: pair claims are per namespace, like the cache. */
-  modelVersion: string;
-  /** Identifies the raw prefix the workers share (leases are per input). */
-  rawLocation: string;
-  /** Identifies the model whose rate is shared. */
-  modelAddress: string;
-  /** The model's sustainable rate, pairs/s, for all workers together. */
-  pairsPerSecond: number;
-  /** File lease TTL; renewed every third of it. @default 60_000 */
-  fileLeaseMs?: number;
-  /** Pair claim TTL: longer than a model call with its retries. @default 120_000 */
-  pairClaimMs?: number;
-  workerId?: string;
-  onWarning?: (message: string, error: Error) => void;
 }
 
 // KEYS[1]: lease; ARGV: token, ttl, this worker's id + ":". Takes the lease when it is free or

@@ -1,5 +1,14 @@
 import * as grpc from "@grpc/grpc-js";
-import { MemoryStore, TwoTierCache, pairKey, pairText, storedKey, type SeniorityStore } from "@rl/cache";
+import {
+  MemoryStore,
+  TwoTierCache,
+  pairKey,
+  pairText,
+  storedKey,
+  type Pair,
+  type SeniorityStore,
+} from "@rl/cache";
+import { loadSeniorityProto } from "@rl/proto";
 import type { Coordinator } from "../coordination/coordinator";
 import { describe, expect, it } from "vitest";
 import { InferenceScheduler, type SchedulerOptions } from "./inference-scheduler";
@@ -32,8 +41,9 @@ const fast: Partial<SchedulerOptions> = {
   backoffBaseMs: 1,
   backoffMaxMs: 5,
 };
-const pair = (i: number) => pairText(`company ${i % 13}`, `title ${"x".repeat(i % 11)} ${i}`);
-const expected = (text: string) => truth({ uuid: 0, company: "", title: text.split("\u0000")[1] ?? "" });
+const mkPair = (company: string, title: string): Pair => ({ company, title, key: pairText(company, title) });
+const pair = (i: number) => mkPair(`company ${i % 13}`, `title ${"x".repeat(i % 11)} ${i}`);
+const expected = (p: Pair) => truth({ uuid: 0, company: "", title: p.title });
 
 describe("InferenceScheduler", () => {
   it("sends a pair requested many times once (single-flight) and resolves every requester", async () => {
@@ -65,7 +75,7 @@ describe("InferenceScheduler", () => {
     const { model } = fakeModel();
     const s = new InferenceScheduler(model, new TwoTierCache(l2, 10), fast);
     const v = await s.request(pair(5)).value;
-    expect(await l2.getMany([pairKey(pair(5))])).toEqual([v]);
+    expect(await l2.getMany([pairKey(pair(5).key)])).toEqual([v]);
   });
 
   it("paces batches at the model's rate", async () => {
@@ -157,7 +167,7 @@ describe("InferenceScheduler", () => {
       onCacheWriteError: (e) => errors.push(e.message),
     });
     const v = await s.request(pair(4)).value;
-    expect(cache.peekL1(pair(4))).toBe(v);
+    expect(cache.peekL1(pair(4).key)).toBe(v);
     expect(errors).toEqual(["READONLY"]);
     expect(s.stats().cacheWriteErrors).toBe(1);
   });
@@ -225,12 +235,90 @@ describe("InferenceScheduler time accounts", () => {
     ]);
     expect(values).toEqual([...texts, ...texts].map(expected));
     const sent = [...a.calls, ...b.calls].flatMap((c) => c.batch.map((r) => `${r.company}\u0000${r.title}`));
-    expect(sent.sort()).toEqual([...texts].sort()); // each pair once across both
+    expect(sent.sort()).toEqual(texts.map((p) => p.key).sort()); // each pair once across both
     expect(sa.stats().remoteResolved + sb.stats().remoteResolved).toBeGreaterThan(0);
 
     // A claim held by a worker that died (never released) lapses; the other infers the pair.
     const orphan = pair(999);
-    claims.set(storedKey(pairKey(orphan)).toString("hex"), { owner: "dead", until: Date.now() + 100 });
+    claims.set(storedKey(pairKey(orphan.key)).toString("hex"), { owner: "dead", until: Date.now() + 100 });
     expect(await sa.request(orphan).value).toBe(expected(orphan));
+  });
+
+  it("cuts batches by encoded bytes too: no request passes maxRequestBytes, whatever the titles", async () => {
+    const { model, calls } = fakeModel();
+    const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 1000), {
+      ...fast,
+      maxRequestBytes: 10_000,
+      lingerMs: 20,
+    });
+    const pairs = Array.from({ length: 20 }, (_, i) => mkPair(`c${i}`, `${"é".repeat(1200 + i)}`));
+    const values = await Promise.all(pairs.map((p) => s.request(p).value));
+    expect(values).toEqual(pairs.map(expected));
+    const serialize = loadSeniorityProto().SeniorityModel.service.InferSeniority.requestSerialize;
+    for (const c of calls) {
+      const bytes = serialize({ batch: c.batch }).length;
+      expect(bytes).toBeLessThanOrEqual(10_000);
+      expect(c.batch.map((r) => r.uuid)).toEqual(c.batch.map((_, i) => i));
+    }
+    // 2,400–2,438 bytes of title a pair: four fit in 10,000 bytes, a fifth does not.
+    expect(calls.map((c) => c.batch.length)).toEqual([4, 4, 4, 4, 4]);
+    expect(calls.flatMap((c) => c.batch)).toHaveLength(20);
+  });
+
+  it("sends the two strings of a pair as they are, NULs and all", async () => {
+    const { model, calls } = fakeModel();
+    const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 100), fast);
+    const a = mkPair("Acme\u0000CEO", "Intern");
+    const b = mkPair("Acme", "CEO\u0000Intern");
+    expect(a.key).not.toBe(b.key);
+    await Promise.all([s.request(a).value, s.request(b).value]);
+    const sent = calls.flatMap((c) => c.batch.map((r) => [r.company, r.title]));
+    expect(sent).toEqual([
+      ["Acme\u0000CEO", "Intern"],
+      ["Acme", "CEO\u0000Intern"],
+    ]);
+  });
+
+  it("pauses model calls while L2 cannot store, then stores what waited and goes on", async () => {
+    let down = true;
+    const inner = new MemoryStore();
+    const flaky: SeniorityStore = {
+      description: "flaky",
+      getMany: async (k) => {
+        if (down) throw new Error("ECONNREFUSED");
+        return inner.getMany(k);
+      },
+      setMany: async (e) => {
+        if (down) throw new Error("ECONNREFUSED");
+        return inner.setMany(e);
+      },
+      close: async () => {},
+    };
+    const outages: string[] = [];
+    const cache = new TwoTierCache(flaky, 100, {
+      probeMs: 20,
+      events: { onDown: (e) => outages.push(`down: ${e.message}`), onUp: () => outages.push("up") },
+    });
+    const { model, calls } = fakeModel();
+    const s = new InferenceScheduler(model, cache, fast);
+    // Answered, but cannot be stored: serves from L1 and waits to be stored.
+    const first = await s.request(pair(1)).value;
+    expect(first).toBe(expected(pair(1)));
+    expect(s.stats()).toMatchObject({ unstored: 1, cacheWriteErrors: 1 });
+    // While L2 is down no new pair goes to the model.
+    const second = s.request(pair(2)).value;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(calls).toHaveLength(1);
+    down = false;
+    expect(await second).toBe(expected(pair(2)));
+    expect(calls).toHaveLength(2);
+    expect(await inner.getMany([pairKey(pair(1).key), pairKey(pair(2).key)])).toEqual([
+      expected(pair(1)),
+      expected(pair(2)),
+    ]);
+    expect(s.stats().unstored).toBe(0);
+    expect(outages).toEqual(["down: ECONNREFUSED", "up"]);
+    s.close();
+    cache.availability.close();
   });
 });

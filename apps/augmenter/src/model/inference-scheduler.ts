@@ -1,4 +1,4 @@
-import { pairKey, splitPairText, storedKey, type TwoTierCache } from "@rl/cache";
+import { pairKey, pairWireBytes, storedKey, type Pair, type TwoTierCache } from "@rl/cache";
 import { LocalCoordinator, type Coordinator } from "../coordination/coordinator";
 import { ModelError, modelErrorFrom, validateAnswers } from "./model-error";
 import type { SeniorityModel } from "./seniority-model";
@@ -8,6 +8,12 @@ export interface SchedulerOptions {
   pairsPerSecond: number;
   /** @default 1000 */
   batchSize: number;
+  /**
+   * Most encoded bytes one model request may carry: batches are cut by bytes as well as by
+   * count, so no record can push a request past the model's message limit (gRPC's default is
+   * 4 MiB). @default 4_000_000
+   */
+  maxRequestBytes: number;
   /** How long a partial batch waits for more misses before it is sent. @default 50 */
   lingerMs: number;
   /** RPCs in flight at once. Two keep the model busy across a round trip. @default 2 */
@@ -25,6 +31,7 @@ export interface SchedulerOptions {
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   pairsPerSecond: 1000,
   batchSize: 1000,
+  maxRequestBytes: 4_000_000,
   lingerMs: 50,
   maxInFlight: 2,
   deadlineMs: 30_000,
@@ -35,6 +42,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
 
 export interface SchedulerEvents {
   onBatch?(e: { pairs: number; attempt: number; ms: number; error?: ModelError }): void;
+  /** An L2 write failed: model calls pause until L2 answers, and the values are written then. */
   onCacheWriteError?(err: Error, pairs: number): void;
   /** Coordination with other workers failed; this worker carries on alone for the batch. */
   onCoordinationError?(err: Error, what: string): void;
@@ -54,6 +62,8 @@ export interface SchedulerStats {
   /** Pairs another worker inferred while this one waited for them (shared mode). */
   remoteResolved: number;
   coordinationErrors: number;
+  /** Answered pairs waiting for L2 to come back to be stored. */
+  unstored: number;
   pending: number;
   queued: number;
   inFlight: number;
@@ -73,20 +83,34 @@ interface Waiter {
 }
 
 interface Batch {
-  texts: string[];
+  pairs: Pair[];
   attempt: number;
 }
 
 /**
  * One per process, shared by every file in flight. Each missing pair gets one promise; a
  * second request for a pending pair joins it (single-flight). Misses fill batches of up to
- * `batchSize` with their index as uuid, flushed when full or after `lingerMs`, paced at
- * `pairsPerSecond` with at most `maxInFlight` calls out. Answers are validated, written to
- * the cache (L2 in one round trip, then L1), and only then handed to the waiters.
+ * `batchSize` pairs and `maxRequestBytes` encoded bytes with their index as uuid, flushed when
+ * full or after `lingerMs`, paced at `pairsPerSecond` with at most `maxInFlight` calls out.
+ * Answers are validated, written to the cache (L2 in one round trip, then L1), and only then
+ * handed to the waiters.
+ *
+ * States of the send loop (`pump`):
+ * - IDLE: nothing queued. A request: LINGERING (or READY when it fills a batch).
+ * - LINGERING: a partial batch waits `lingerMs` for company: READY.
+ * - READY: a batch (or a retry) can go: it is sent when fewer than `maxInFlight` calls are out,
+ *   the pace allows (else PACING until `nextSendAt`) and L2 is up.
+ * - L2_DOWN: an L2 write failed (or a read elsewhere saw it down): nothing new is sent, since
+ *   an answer that cannot be stored would be paid for again after a restart. Answers already
+ *   received serve their files from L1 and wait in `unstored`; when L2 answers again they are
+ *   written first, then READY.
+ * - CLOSED: every pending request is rejected; later ones fail at once.
  */
 export class InferenceScheduler {
   private readonly waiters = new Map<string, Waiter>();
-  private queue: string[] = [];
+  private queue: Pair[] = [];
+  private queuedBytes = 0;
+  private readonly wireBytes = new Map<string, number>();
   private readonly retryQueue: Batch[] = [];
   private inFlight = 0;
   private nextSendAt = 0;
@@ -94,6 +118,8 @@ export class InferenceScheduler {
   private paceTimer: NodeJS.Timeout | undefined;
   private lingerExpired = false;
   private closed = false;
+  private waitingForL2 = false;
+  private unstored: Array<readonly [string, number]> = [];
   private readonly counters = {
     requested: 0,
     joined: 0,
@@ -110,9 +136,10 @@ export class InferenceScheduler {
   };
   private readonly options: SchedulerOptions;
   private readonly coord: Coordinator;
-  /** Pairs another worker has claimed: watched in L2 until their value appears or the claim lapses. */
-  private readonly remote = new Set<string>();
+  /** Pairs another worker has claimed, by key: watched in L2 until their value appears or the claim lapses. */
+  private readonly remote = new Map<string, Pair>();
   private watchTimer: NodeJS.Timeout | undefined;
+  private readonly watchIntervalMs: number;
 
   constructor(
     private readonly model: SeniorityModel,
@@ -127,11 +154,11 @@ export class InferenceScheduler {
     this.coord = coordinator ?? new LocalCoordinator();
     this.watchIntervalMs = watchIntervalMs ?? 250;
   }
-  private readonly watchIntervalMs: number;
 
   stats(): SchedulerStats {
     return {
       ...this.counters,
+      unstored: this.unstored.length,
       pending: this.waiters.size,
       queued: this.queue.length,
       inFlight: this.inFlight,
@@ -139,11 +166,11 @@ export class InferenceScheduler {
   }
 
   /**
-   * The seniority of a pair (normalised pair text) that both cache tiers missed. `fresh` says
-   * whether this call put the pair on the model's queue (false: it joined a pending one).
+   * The seniority of a pair that both cache tiers missed. `fresh` says whether this call put
+   * the pair on the model's queue (false: it joined a pending one).
    */
-  request(text: string, account?: TimeAccount): { value: Promise<number>; fresh: boolean } {
-    const existing = this.waiters.get(text);
+  request(pair: Pair, account?: TimeAccount): { value: Promise<number>; fresh: boolean } {
+    const existing = this.waiters.get(pair.key);
     if (existing) {
       this.counters.joined += 1;
       return { value: existing.promise, fresh: false };
@@ -160,10 +187,11 @@ export class InferenceScheduler {
       reject = rej;
     });
     promise.catch(() => {}); // a failure is seen by every awaiting file; never unhandled
-    this.waiters.set(text, { promise, resolve, reject, ...(account ? { account } : {}) });
+    this.waiters.set(pair.key, { promise, resolve, reject, ...(account ? { account } : {}) });
     this.counters.requested += 1;
-    this.queue.push(text);
-    if (this.queue.length >= this.options.batchSize) this.pump();
+    this.enqueue([pair]);
+    if (this.queue.length >= this.options.batchSize || this.queuedBytes >= this.options.maxRequestBytes)
+      this.pump();
     else if (!this.lingerTimer) {
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = undefined;
@@ -174,14 +202,46 @@ export class InferenceScheduler {
     return { value: promise, fresh: true };
   }
 
+  private bytesOf(pair: Pair): number {
+    let n = this.wireBytes.get(pair.key);
+    if (n === undefined) {
+      n = pairWireBytes(pair);
+      this.wireBytes.set(pair.key, n);
+    }
+    return n;
+  }
+
+  private enqueue(pairs: readonly Pair[]): void {
+    for (const p of pairs) {
+      this.queue.push(p);
+      this.queuedBytes += this.bytesOf(p);
+    }
+  }
+
+  /** The next batch off the queue: up to `batchSize` pairs and `maxRequestBytes` bytes (one pair at least). */
+  private takeBatch(): Pair[] {
+    let n = 0;
+    let bytes = 0;
+    while (n < this.queue.length && n < this.options.batchSize) {
+      const b = this.bytesOf(this.queue[n] as Pair);
+      if (n > 0 && bytes + b > this.options.maxRequestBytes) break;
+      bytes += b;
+      n += 1;
+    }
+    this.queuedBytes -= bytes;
+    return this.queue.splice(0, n);
+  }
+
   private pump(): void {
-    while (this.inFlight < this.options.maxInFlight) {
+    while (this.inFlight < this.options.maxInFlight && !this.closed) {
       const retry = this.retryQueue[0];
       const ready =
         retry !== undefined ||
         this.queue.length >= this.options.batchSize ||
+        this.queuedBytes >= this.options.maxRequestBytes ||
         (this.lingerExpired && this.queue.length > 0);
       if (!ready) return;
+      if (!this.cache.availability.up) return this.waitForL2();
       const now = this.now();
       // Shared mode paces in send(), on the schedule all workers share.
       if (!this.coord.shared && now < this.nextSendAt) {
@@ -199,14 +259,42 @@ export class InferenceScheduler {
       let batch: Batch;
       if (retry) batch = this.retryQueue.shift() as Batch;
       else {
-        batch = { texts: this.queue.splice(0, this.options.batchSize), attempt: 1 };
+        batch = { pairs: this.takeBatch(), attempt: 1 };
         if (this.queue.length === 0) this.lingerExpired = false;
       }
       // Pace on an absolute schedule: idle time earns no burst (the model has no burst capacity
       // beyond its queue), and timer lateness does not accumulate into a lower rate.
       this.nextSendAt =
-        Math.max(this.nextSendAt, now) + (batch.texts.length * 1000) / this.options.pairsPerSecond;
+        Math.max(this.nextSendAt, now) + (batch.pairs.length * 1000) / this.options.pairsPerSecond;
       void this.send(batch);
+    }
+  }
+
+  /** L2_DOWN: once L2 answers, store what waited for it, then go on sending. */
+  private waitForL2(): void {
+    if (this.waitingForL2) return;
+    this.waitingForL2 = true;
+    this.cache.availability.whenUp().then(
+      async () => {
+        this.waitingForL2 = false;
+        await this.storeUnstored();
+        this.pump();
+      },
+      () => {
+        this.waitingForL2 = false; // closed
+      },
+    );
+  }
+
+  private async storeUnstored(): Promise<void> {
+    if (this.unstored.length === 0) return;
+    const entries = this.unstored;
+    this.unstored = [];
+    try {
+      this.counters.cacheWriteMs += await this.cache.storeMany(entries);
+    } catch (err) {
+      this.unstored.push(...entries);
+      this.cache.availability.failed(err as Error);
     }
   }
 
@@ -223,40 +311,44 @@ export class InferenceScheduler {
    * too; of the claimed, those another worker cached meanwhile are answered from L2; the rest
    * wait for their slot on the shared model rate. Returns the pairs to infer. Pairs claimed
    * elsewhere are watched until their value appears (or the claim lapses and this worker takes
-   * them). If Redis fails, the batch goes on uncoordinated: a duplicate inference at worst.
+   * them). If the coordination store fails, the batch goes on uncoordinated: a duplicate
+   * inference at worst.
    */
-  private async coordinate(texts: string[]): Promise<string[]> {
-    const keys = texts.map((t) => pairKey(t));
+  private async coordinate(pairs: Pair[]): Promise<Pair[]> {
+    const keys = pairs.map((p) => pairKey(p.key));
     const stored = keys.map(storedKey);
     let mine: boolean[];
     try {
       mine = await this.coord.claimPairs(stored);
     } catch (err) {
       this.coordinationFailed(err as Error, "claiming pairs");
-      mine = texts.map(() => true);
+      mine = pairs.map(() => true);
     }
     const claimed: number[] = [];
-    texts.forEach((t, i) => {
+    pairs.forEach((p, i) => {
       if (mine[i]) claimed.push(i);
-      else this.remote.add(t);
+      else this.remote.set(p.key, p);
     });
     if (this.remote.size > 0) this.watch();
     let cached: Array<number | undefined> = [];
     try {
       cached = await this.cache.l2.getMany(claimed.map((i) => keys[i] as Buffer));
     } catch (err) {
-      this.coordinationFailed(err as Error, "re-reading claimed pairs");
+      // An L2 read that fails is L2 down: send() holds the batch until it is back.
+      this.cache.availability.failed(err as Error);
+      return pairs;
     }
     const found: Array<readonly [string, number]> = [];
-    const toInfer: string[] = [];
+    const toInfer: Pair[] = [];
     claimed.forEach((i, j) => {
       const v = cached[j];
-      if (v === undefined) toInfer.push(texts[i] as string);
-      else found.push([texts[i] as string, v]);
+      const p = pairs[i] as Pair;
+      if (v === undefined) toInfer.push(p);
+      else found.push([p.key, v]);
     });
     if (found.length > 0) {
       this.resolveRemote(found);
-      void this.release(found.map(([t]) => t));
+      void this.release(found.map(([k]) => k));
     }
     if (toInfer.length > 0) {
       let wait: number;
@@ -276,10 +368,10 @@ export class InferenceScheduler {
     this.events.onCoordinationError?.(err, what);
   }
 
-  private async release(texts: string[]): Promise<void> {
-    if (!this.coord.shared || texts.length === 0) return;
+  private async release(keys: string[]): Promise<void> {
+    if (!this.coord.shared || keys.length === 0) return;
     try {
-      await this.coord.releasePairs(texts.map((t) => storedKey(pairKey(t))));
+      await this.coord.releasePairs(keys.map((k) => storedKey(pairKey(k))));
     } catch (err) {
       this.coordinationFailed(err as Error, "releasing claims");
     }
@@ -288,12 +380,19 @@ export class InferenceScheduler {
   /** Values found in L2 (inferred by another worker): to L1 and to the waiters. */
   private resolveRemote(entries: ReadonlyArray<readonly [string, number]>): void {
     this.cache.storeL1(entries);
-    for (const [t, v] of entries) {
+    for (const [k, v] of entries) {
       this.counters.remoteResolved += 1;
-      this.waiters.get(t)?.resolve(v);
-      this.waiters.delete(t);
-      this.remote.delete(t);
+      this.settle(k)?.resolve(v);
+      this.remote.delete(k);
     }
+  }
+
+  /** Removes a pending pair's waiter (and its size note) and returns it. */
+  private settle(key: string): Waiter | undefined {
+    const w = this.waiters.get(key);
+    this.waiters.delete(key);
+    this.wireBytes.delete(key);
+    return w;
   }
 
   private watch(): void {
@@ -303,24 +402,26 @@ export class InferenceScheduler {
 
   /** Pairs claimed elsewhere: answered once their value is in L2; taken over when the claim lapses. */
   private async checkRemote(): Promise<void> {
-    const texts = [...this.remote];
+    const pairs = [...this.remote.values()];
     try {
-      const values = await this.cache.l2.getMany(texts.map((t) => pairKey(t)));
+      // While L2 is away there is nothing to read: wait for it rather than fail every 250 ms.
+      if (!this.cache.availability.up) return;
+      const values = await this.cache.l2.getMany(pairs.map((p) => pairKey(p.key)));
       const found: Array<readonly [string, number]> = [];
-      const missing: string[] = [];
-      texts.forEach((t, i) => {
+      const missing: Pair[] = [];
+      pairs.forEach((p, i) => {
         const v = values[i];
-        if (v === undefined) missing.push(t);
-        else found.push([t, v]);
+        if (v === undefined) missing.push(p);
+        else found.push([p.key, v]);
       });
       this.resolveRemote(found);
       if (missing.length > 0) {
-        const mine = await this.coord.claimPairs(missing.map((t) => storedKey(pairKey(t))));
+        const mine = await this.coord.claimPairs(missing.map((p) => storedKey(pairKey(p.key))));
         const taken = missing.filter((_, i) => mine[i]);
-        for (const t of taken) this.remote.delete(t);
+        for (const p of taken) this.remote.delete(p.key);
         if (taken.length > 0 && !this.closed) {
           // The other worker's claim lapsed (it died or gave up): infer them here.
-          this.queue.push(...taken);
+          this.enqueue(taken);
           this.lingerExpired = true;
           this.pump();
         }
@@ -336,19 +437,28 @@ export class InferenceScheduler {
   private async send(batch: Batch): Promise<void> {
     this.inFlight += 1;
     if (this.coord.shared) {
-      const texts = await this.coordinate(batch.texts);
-      if (texts.length === 0 || this.closed) {
+      const pairs = await this.coordinate(batch.pairs);
+      if (pairs.length === 0 || this.closed) {
         // Closed while waiting for its slot: give the claims back so other workers need not
         // wait for them to lapse.
-        if (this.closed) void this.release(texts);
+        if (this.closed) void this.release(pairs.map((p) => p.key));
         this.inFlight -= 1;
         this.pump();
         return;
       }
-      batch = { texts, attempt: batch.attempt };
+      batch = { pairs, attempt: batch.attempt };
     }
-    const n = batch.texts.length;
-    const requests = batch.texts.map((t, uuid) => ({ uuid, ...splitPairText(t) }));
+    if (!this.cache.availability.up) {
+      // L2 went away while the batch waited for its turn: an answer now could not be stored.
+      // Back to the front of the line; it goes once L2 answers.
+      this.retryQueue.unshift(batch);
+      this.inFlight -= 1;
+      this.pump();
+      return;
+    }
+    const n = batch.pairs.length;
+    // The two normalised strings, as they are: never re-split from a joined text.
+    const requests = batch.pairs.map((p, uuid) => ({ uuid, company: p.company, title: p.title }));
     const t0 = this.now();
     this.counters.rpcs += 1;
     this.counters.pairsSent += n;
@@ -364,28 +474,30 @@ export class InferenceScheduler {
     this.events.onBatch?.({ pairs: n, attempt: batch.attempt, ms, ...(error ? { error } : {}) });
 
     if (values) {
-      const entries = batch.texts.map((t, i) => [t, values[i] as number] as const);
+      const entries = batch.pairs.map((p, i) => [p.key, values[i] as number] as const);
       let writeMs = 0;
       try {
         writeMs = await this.cache.storeMany(entries);
         this.counters.cacheWriteMs += writeMs;
       } catch (err) {
-        // The values are right; only persistence failed. Serve them from L1 and say so.
+        // The values are right; only persistence failed. They serve their files from L1, wait
+        // to be stored, and no new pair goes to the model until L2 is back.
         this.counters.cacheWriteErrors += 1;
         this.cache.storeL1(entries);
+        this.unstored.push(...entries);
+        this.cache.availability.failed(err as Error);
         this.events.onCacheWriteError?.(err as Error, n);
       }
-      for (const [t, v] of entries) {
-        const w = this.waiters.get(t);
+      for (const [k, v] of entries) {
+        const w = this.settle(k);
         if (w?.account) {
           // Each pair carries an equal share of its batch's call and write.
           w.account.modelCallMs += ms / n;
           w.account.cacheWriteMs += writeMs / n;
         }
         w?.resolve(v);
-        this.waiters.delete(t);
       }
-      void this.release(batch.texts);
+      void this.release(batch.pairs.map((p) => p.key));
     } else if (error) {
       this.counters.failedRpcs += 1;
       if (error.retryable && batch.attempt < this.options.maxAttempts && !this.closed) {
@@ -396,7 +508,7 @@ export class InferenceScheduler {
         );
         const delay = cap / 2 + this.random() * (cap / 2); // "equal jitter": never zero, never in lockstep
         setTimeout(() => {
-          this.retryQueue.push({ texts: batch.texts, attempt: batch.attempt + 1 });
+          this.retryQueue.push({ pairs: batch.pairs, attempt: batch.attempt + 1 });
           this.pump();
         }, delay);
       } else {
@@ -407,11 +519,8 @@ export class InferenceScheduler {
           false,
           error.grpcCode,
         );
-        for (const t of batch.texts) {
-          this.waiters.get(t)?.reject(final);
-          this.waiters.delete(t);
-        }
-        void this.release(batch.texts);
+        for (const p of batch.pairs) this.settle(p.key)?.reject(final);
+        void this.release(batch.pairs.map((p) => p.key));
       }
     }
     this.inFlight -= 1;
@@ -428,7 +537,9 @@ export class InferenceScheduler {
     const err = new ModelError("inference scheduler closed while the pair was pending", "status", false);
     for (const w of this.waiters.values()) w.reject(err);
     this.waiters.clear();
+    this.wireBytes.clear();
     this.queue = [];
+    this.queuedBytes = 0;
     this.retryQueue.length = 0;
   }
 }

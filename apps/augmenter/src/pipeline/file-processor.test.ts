@@ -1,9 +1,10 @@
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { MemoryStore, TwoTierCache } from "@rl/cache";
+import { DEFAULT_PAIR_RULES, MemoryStore, TwoTierCache } from "@rl/cache";
 import type { ObjectInfo, ObjectStore } from "@rl/s3";
 import { describe, expect, it } from "vitest";
 import { InferenceScheduler } from "../model/inference-scheduler";
+import { ByteBudget } from "./byte-budget";
 import { processFile, type FileProcessorDeps } from "./file-processor";
 
 /** A store whose reads break after the first chunk, as a dropped S3 connection does. */
@@ -45,7 +46,8 @@ describe("processFile", () => {
       errors: store,
       cache,
       scheduler,
-      normalise: "default",
+      pairRules: DEFAULT_PAIR_RULES,
+      budget: new ByteBudget(1 << 20),
       modelVersion: "v1",
       limits: { maxRecordBytes: 1 << 20, maxRecordLines: 100 },
       chunkRecords: 100,

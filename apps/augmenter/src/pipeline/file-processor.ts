@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { PassThrough, pipeline } from "node:stream";
 import { createGzip } from "node:zlib";
-import type { NormaliseLevel, TwoTierCache } from "@rl/cache";
+import type { Pair, PairRules, TwoTierCache, UnusableReason } from "@rl/cache";
 import type { ObjectInfo, ObjectStore } from "@rl/s3";
 import type { InferenceScheduler } from "../model/inference-scheduler";
 import { readLines } from "../records/line-reader";
@@ -12,6 +12,7 @@ import {
   type AssemblerLimits,
   type DeadLetter,
 } from "../records/record-assembler";
+import type { ByteBudget } from "./byte-budget";
 import { emptyFileReport, type FileReport } from "./file-report";
 import { gunzipIf, timedChunks, writeChunk } from "./stream-io";
 
@@ -21,7 +22,10 @@ export interface FileProcessorDeps {
   errors: ObjectStore;
   cache: TwoTierCache;
   scheduler: InferenceScheduler;
-  normalise: NormaliseLevel;
+  /** Normalisation and the limits that make a (company, title) a usable pair. */
+  pairRules: PairRules;
+  /** Input bytes in flight across every file of the process (one budget, shared). */
+  budget: ByteBudget;
   modelVersion: string;
   limits: AssemblerLimits;
   /** Records resolved together: one L2 round trip each. @default 2000 */
@@ -42,7 +46,29 @@ interface ChunkResult {
   output: string;
   deadLines: string[];
   outputLines: number;
-  nullSeniority: number;
+  nullSeniority: Map<UnusableReason, number>;
+  /** Input bytes this chunk holds of the budget, given back once it is written. */
+  bytes: number;
+}
+
+/** `p`, or a rejection as soon as `signal` aborts: no wait outlives the shutdown grace. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new Error("aborted: the service is shutting down"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error("aborted: the service is shutting down"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e as Error);
+      },
+    );
+  });
 }
 
 export class FileError extends Error {
@@ -79,7 +105,11 @@ export async function processFile(
   const outBody: Readable = gz ? pipeline(out, createGzip(), () => {}) : out;
   const upload = deps.mod.put(info.key, outBody, {
     contentType: gz ? "application/gzip" : "application/x-ndjson",
-    metadata: { [SOURCE_ETAG]: info.etag, "model-version": deps.modelVersion, normalise: deps.normalise },
+    metadata: {
+      [SOURCE_ETAG]: info.etag,
+      "model-version": deps.modelVersion,
+      normalise: deps.pairRules.normalise,
+    },
   });
   upload.catch(() => {});
   let dead: { stream: PassThrough; upload: Promise<unknown> } | undefined;
@@ -107,59 +137,61 @@ export async function processFile(
       ...(d.truncatedFrom !== undefined ? { truncatedFrom: d.truncatedFrom } : {}),
     });
 
-  const resolveChunk = async (records: AssembledRecord[]): Promise<ChunkResult> => {
+  const resolveChunk = async (records: AssembledRecord[], bytes: number): Promise<ChunkResult> => {
     const deadLines: string[] = [];
-    const items: Array<{ text: string; pair: string | null; empty: boolean } | undefined> = [];
-    const pairs = new Set<string>();
+    const items: Array<{ text: string; pair: Pair | UnusableReason; empty: boolean } | undefined> = [];
+    const pairs = new Map<string, Pair>();
     for (const rec of records) {
       if (rec.kind === "dead") {
         deadLines.push(deadLine(rec));
         items.push(undefined);
         continue;
       }
-      const v = inspectPosting(rec, deps.normalise);
+      const v = inspectPosting(rec, deps.pairRules);
       if (!v.ok) {
         deadLines.push(deadLine({ kind: "dead", line: rec.line, reason: v.reason, raw: rec.text }));
         items.push(undefined);
         continue;
       }
       items.push(v);
-      if (v.pair !== null) pairs.add(v.pair);
+      if (typeof v.pair !== "string") pairs.set(v.pair.key, v.pair);
     }
     // Only text and pair are needed from here on: release the parsed values while this chunk
     // waits on the model, or a cold run holds every parsed object of its window in memory.
     records.length = 0;
-    for (const p of pairs) if (distinct.size < deps.maxDistinctTracked) distinct.add(p);
+    for (const k of pairs.keys()) if (distinct.size < deps.maxDistinctTracked) distinct.add(k);
 
-    const look = await deps.cache.lookupMany(pairs);
+    const look = await deps.cache.lookupMany(pairs.keys(), signal);
     t.cacheReadMs += look.l2ReadMs;
     report.l1Hits += look.l1Hits;
     report.l2Hits += look.l2Hits;
     const values = look.found;
     if (look.misses.length > 0) {
       const w0 = performance.now();
-      const asked = look.misses.map((text) => {
-        const r = deps.scheduler.request(text, t);
+      const asked = look.misses.map((key) => {
+        const r = deps.scheduler.request(pairs.get(key) as Pair, t);
         if (r.fresh) report.modelPairs += 1;
         else report.joinedPairs += 1;
-        return r.value.then((v) => values.set(text, v));
+        return r.value.then((v) => values.set(key, v));
       });
-      await Promise.all(asked);
+      await abortable(Promise.all(asked), signal);
       t.modelWaitMs += performance.now() - w0;
     }
     let output = "";
     let outputLines = 0;
-    let nullSeniority = 0;
+    const nullSeniority = new Map<UnusableReason, number>();
     for (const it of items) {
       if (!it) continue;
-      const v = it.pair === null ? null : (values.get(it.pair) ?? null);
-      if (it.pair !== null && v === null)
-        throw new Error(`no seniority resolved for a pair (internal error)`);
-      if (v === null) nullSeniority += 1;
+      let v: number | null = null;
+      if (typeof it.pair === "string") nullSeniority.set(it.pair, (nullSeniority.get(it.pair) ?? 0) + 1);
+      else {
+        v = values.get(it.pair.key) ?? null;
+        if (v === null) throw new Error(`no seniority resolved for a pair (internal error)`);
+      }
       output += `${spliceSeniority(it.text, v, it.empty)}\n`;
       outputLines += 1;
     }
-    return { output, deadLines, outputLines, nullSeniority };
+    return { output, deadLines, outputLines, nullSeniority, bytes };
   };
 
   const emit = async (r: ChunkResult) => {
@@ -174,19 +206,47 @@ export async function processFile(
       await writeChunk(d.stream, Buffer.from(`${r.deadLines.join("\n")}\n`), d.upload);
     }
     t.s3WriteMs += performance.now() - w0;
+    deps.budget.give(holder, r.bytes);
     report.outputLines += r.outputLines;
     report.deadLetters += r.deadLines.length;
-    report.nullSeniority += r.nullSeniority;
+    for (const [reason, n] of r.nullSeniority) {
+      report.nullSeniority += n;
+      report.nullSeniorityBy[reason] += n;
+    }
   };
 
   const window: Array<Promise<ChunkResult>> = [];
+  // Budget bytes taken for input not yet handed to a chunk (a chunk carries them until written).
+  const holder = {};
+  let unsubmitted = 0;
+  let pending: AssembledRecord[] = [];
   const submit = async (records: AssembledRecord[]) => {
     report.records += records.length;
-    const p = resolveChunk(records);
+    const p = resolveChunk(records, unsubmitted);
+    unsubmitted = 0;
     p.catch(() => {});
     window.push(p);
     while (window.length >= deps.chunkWindow) await emit(await (window.shift() as Promise<ChunkResult>));
   };
+  /** Writes out everything read so far: what a file does before it waits for budget. */
+  const flush = async () => {
+    if (pending.length > 0) {
+      const records = pending;
+      pending = [];
+      await submit(records);
+    }
+    while (window.length > 0) await emit(await (window.shift() as Promise<ChunkResult>));
+  };
+  async function* budgeted(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      if (!deps.budget.tryTake(holder, chunk.length)) {
+        await flush();
+        await deps.budget.take(holder, chunk.length, signal);
+      }
+      unsubmitted += chunk.length;
+      yield chunk;
+    }
+  }
 
   try {
     const src = await deps.raw.get(info.key);
@@ -198,8 +258,7 @@ export async function processFile(
         onBytes(n);
       },
     );
-    const input = gunzipIf(info.key, raw);
-    let pending: AssembledRecord[] = [];
+    const input = budgeted(gunzipIf(info.key, raw));
     for await (const batch of readLines(input, deps.limits.maxRecordBytes)) {
       if (signal?.aborted) throw new Error("aborted: the service is shutting down");
       for (const line of batch) assembler.push(line, pending);
@@ -221,6 +280,11 @@ export async function processFile(
     if (dead) {
       dead.stream.end();
       await dead.upload;
+    } else if (await deps.errors.head(deadLetterKey(info.key))) {
+      // An older version's dead letters would outlive it (outputs + dead letters ≠ records).
+      // Removed before the output marks the file done: a crash in between redoes the file.
+      // HEAD first: a DELETE of a missing key still leaves a delete marker in a versioned bucket.
+      await deps.errors.delete(deadLetterKey(info.key));
     }
     out.end();
     await upload;
@@ -236,10 +300,12 @@ export async function processFile(
       gz && /incorrect header|invalid|unexpected end/i.test(e.message)
         ? `corrupt gzip: ${e.message}`
         : e.message;
+    deps.budget.giveAll(holder);
     report.distinctPairs = distinct.size;
     t.totalMs = performance.now() - t0;
     throw Object.assign(new FileError(info.key, report.error, { cause: err }), { report });
   }
+  deps.budget.giveAll(holder);
   report.distinctPairs = distinct.size;
   t.totalMs = performance.now() - t0;
   return report;

@@ -1,3 +1,5 @@
+import type { UnusableReason } from "@rl/cache";
+
 export interface FileTimings {
   /** Wall time of the whole file. */
   totalMs: number;
@@ -24,7 +26,10 @@ export interface FileReport {
   records: number;
   outputLines: number;
   deadLetters: number;
+  /** Postings written with `"seniority":null` ... */
   nullSeniority: number;
+  /** ... by why their company and title made no usable pair. */
+  nullSeniorityBy: Record<UnusableReason, number>;
   blankLines: number;
   /** Distinct normalised pairs in the file. */
   distinctPairs: number;
@@ -48,6 +53,7 @@ export function emptyFileReport(key: string, etag: string): FileReport {
     outputLines: 0,
     deadLetters: 0,
     nullSeniority: 0,
+    nullSeniorityBy: { missing: 0, empty: 0, "too-long": 0, "too-large": 0 },
     blankLines: 0,
     distinctPairs: 0,
     l1Hits: 0,

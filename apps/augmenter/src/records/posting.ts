@@ -1,10 +1,10 @@
-import { normaliseText, pairText, type NormaliseLevel } from "@rl/cache";
+import { toPair, type Pair, type PairRules, type UnusableReason } from "@rl/cache";
 import { removeTopLevelKey } from "./json-text";
 import type { ParsedRecord } from "./record-assembler";
 
 export type PostingVerdict =
-  /** An object: `pair` is its normalised pair text, or null when company/title are not usable. */
-  { ok: true; text: string; pair: string | null; empty: boolean } | { ok: false; reason: string };
+  /** An object: `pair` is its normalised pair, or why company/title make none (seniority null). */
+  { ok: true; text: string; pair: Pair | UnusableReason; empty: boolean } | { ok: false; reason: string };
 
 function describe(v: unknown): string {
   return v === null ? "null" : Array.isArray(v) ? "an array" : `a ${typeof v}`;
@@ -14,7 +14,7 @@ function describe(v: unknown): string {
  * Decides what a parsed record becomes. The text to splice is the record's own text, except
  * when it already has a `seniority` key (removed, so the new one is last and single).
  */
-export function inspectPosting(rec: ParsedRecord, level: NormaliseLevel): PostingVerdict {
+export function inspectPosting(rec: ParsedRecord, rules: PairRules): PostingVerdict {
   const v = rec.value;
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
     return { ok: false, reason: `not a JSON object (got ${describe(v)})` };
@@ -28,11 +28,7 @@ export function inspectPosting(rec: ParsedRecord, level: NormaliseLevel): Postin
   }
   const company = Object.hasOwn(obj, "company") ? obj.company : undefined;
   const title = Object.hasOwn(obj, "title") ? obj.title : undefined;
-  if (typeof company !== "string" || typeof title !== "string") return { ok: true, text, pair: null, empty };
-  const c = normaliseText(company, level);
-  const t = normaliseText(title, level);
-  if (c === "" || t === "") return { ok: true, text, pair: null, empty };
-  return { ok: true, text, pair: pairText(c, t), empty };
+  return { ok: true, text, pair: toPair(company, title, rules), empty };
 }
 
 /** The design's splice: `,"seniority":N` before the closing brace (no comma for `{}`). */

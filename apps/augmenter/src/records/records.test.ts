@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { DEFAULT_PAIR_RULES } from "@rl/cache";
 import { describe, expect, it } from "vitest";
 import { compactJson, removeTopLevelKey } from "./json-text";
 import { readLines, type RawLine } from "./line-reader";
@@ -27,8 +28,8 @@ async function augmentOne(input: string, seniority = 3): Promise<Array<string | 
   const { out } = await assemble(input);
   return out.map((r) => {
     if (r.kind === "dead") return null;
-    const v = inspectPosting(r, "default");
-    return v.ok ? spliceSeniority(v.text, v.pair === null ? null : seniority, v.empty) : null;
+    const v = inspectPosting(r, DEFAULT_PAIR_RULES);
+    return v.ok ? spliceSeniority(v.text, typeof v.pair === "string" ? null : seniority, v.empty) : null;
   });
 }
 

@@ -11,7 +11,15 @@ export class AugmenterMetrics {
   readonly records = this.c("records_total", "Input records read");
   readonly outputLines = this.c("output_lines_total", "Output lines written");
   readonly deadLetters = this.c("dead_letters_total", "Records dead-lettered");
-  readonly nullSeniority = this.c("null_seniority_total", "Postings written with seniority null");
+  readonly nullSeniority = this.c(
+    "null_seniority_total",
+    "Postings written with seniority null, by reason (missing, empty, too-long, too-large)",
+    ["reason"],
+  );
+  readonly l2Outages = this.c(
+    "l2_outages_total",
+    "Times the L2 cache stopped answering (model calls pause until it is back)",
+  );
   readonly cacheHits = this.c("cache_hits_total", "Pair lookups answered by a cache tier", ["tier"]);
   readonly ignoredKeys = this.c(
     "ignored_keys_total",
@@ -87,7 +95,8 @@ export class AugmenterMetrics {
     this.records.inc(r.records);
     this.outputLines.inc(r.outputLines);
     this.deadLetters.inc(r.deadLetters);
-    this.nullSeniority.inc(r.nullSeniority);
+    for (const [reason, n] of Object.entries(r.nullSeniorityBy))
+      if (n > 0) this.nullSeniority.inc({ reason }, n);
     this.cacheHits.inc({ tier: "l1" }, r.l1Hits);
     this.cacheHits.inc({ tier: "l2" }, r.l2Hits);
     this.fileSeconds.observe(r.timings.totalMs / 1000);

@@ -7,7 +7,7 @@ import type { Coordinator, FileLease } from "../coordination/coordinator";
 import { LocalCoordinator } from "../coordination/coordinator";
 import type { AugmenterMetrics } from "./augmenter-metrics";
 import type { Discovery } from "./discovery";
-import { modelSection, totalsOf, type RunReport } from "./run-report";
+import { modelSection, totalsOf, type RunReport, type StopSignal } from "./run-report";
 
 export interface AugmenterOptions {
   /** Files processed at once. @default 4 */
@@ -27,6 +27,7 @@ export interface AugmenterOptions {
 /** Runs files through the pipeline: once (`run`) or as a polling service (`serve`). */
 export class Augmenter {
   private stopping = false;
+  private stopSignal: StopSignal | undefined;
   private readonly abort = new AbortController();
   private readonly failures = new Map<string, { count: number; nextAt: number; etag: string }>();
   private readonly setAside = new Set<string>();
@@ -46,15 +47,17 @@ export class Augmenter {
   }
 
   /**
-   * Processes the files this worker can lease (all of them when alone); `elsewhere` counts
-   * those another worker holds.
+   * Processes the files this worker can lease (all of them when alone); `elsewhere` names
+   * those another worker holds. After stop(), `unreached` names the files never started and
+   * `aborted` those whose processing the end of the shutdown grace cut short.
    */
   private async processAll(
     files: ObjectInfo[],
     onBytes: (n: number) => void,
-  ): Promise<{ reports: FileReport[]; elsewhere: number }> {
+  ): Promise<{ reports: FileReport[]; elsewhere: string[]; unreached: string[]; aborted: string[] }> {
     const reports: FileReport[] = [];
-    let elsewhere = 0;
+    const elsewhere: string[] = [];
+    const aborted: string[] = [];
     let next = 0;
     const worker = async () => {
       while (next < files.length && !this.stopping) {
@@ -71,7 +74,7 @@ export class Augmenter {
           lease = { lost: false, release: async () => {} };
         }
         if (!lease) {
-          elsewhere += 1;
+          elsewhere.push(info.key);
           continue;
         }
         if (this.coord.shared && (await this.discovery.isDone(info.key, info.etag))) {
@@ -103,6 +106,7 @@ export class Augmenter {
             error: (err as Error).message,
           };
           reports.push(failed);
+          if (this.abort.signal.aborted) aborted.push(info.key);
           this.metrics.fileDone(failed);
           const prev = this.failures.get(info.key);
           const f = prev && prev.etag === info.etag ? prev : { count: 0, nextAt: 0, etag: info.etag };
@@ -128,7 +132,8 @@ export class Augmenter {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.fileConcurrency, files.length) }, worker));
-    return { reports, elsewhere };
+    const unreached = files.slice(next).map((f) => f.key);
+    return { reports, elsewhere, unreached, aborted };
   }
 
   private async pass(
@@ -165,8 +170,8 @@ export class Augmenter {
       : listing.pending;
     this.metrics.backlog.set(listing.pending.length);
     onPending(pending);
-    const { reports, elsewhere } = await this.processAll(pending, onBytes);
-    return { reports, ignored: listing.ignored, elsewhere };
+    const processed = await this.processAll(pending, onBytes);
+    return { ...processed, ignored: listing.ignored };
   }
 
   /** Processes every pending file once; the report says what happened to each. */
@@ -177,13 +182,19 @@ export class Augmenter {
     const cpu0 = process.cpuUsage();
     const reports: FileReport[] = [];
     let ignored: string[] = [];
+    let unfinished = { notStarted: [] as string[], aborted: [] as string[] };
     // With other workers, "everything pending" includes files they hold: wait until those are
     // done too, or their leases lapse (a crashed worker) and this worker takes them over.
     for (;;) {
       const pass = await this.pass(progress.onPending ?? (() => {}), progress.onBytes ?? (() => {}), false);
       reports.push(...pass.reports);
       ignored = pass.ignored;
-      if (pass.elsewhere === 0 || this.stopping) break;
+      if (this.stopping) {
+        // Files another worker holds count as not processed too: this run never saw them done.
+        unfinished = { notStarted: [...pass.unreached, ...pass.elsewhere].sort(), aborted: pass.aborted };
+        break;
+      }
+      if (pass.elsewhere.length === 0) break;
       await new Promise((r) => setTimeout(r, Math.min(this.options.pollIntervalMs, 1_000)));
     }
     const finished = new Date();
@@ -206,6 +217,8 @@ export class Augmenter {
         writeMs: sched.cacheWriteMs,
         writeErrors: sched.cacheWriteErrors,
       },
+      ...(this.stopping ? { interrupted: { signal: this.stopSignal, ...unfinished } } : {}),
+      notProcessed: [...new Set([...unfinished.notStarted, ...unfinished.aborted])].sort(),
     };
   }
 
@@ -234,9 +247,11 @@ export class Augmenter {
 
   /**
    * Takes no new file; files in flight get `shutdownGraceMs` to finish, then their uploads
-   * are aborted (an aborted upload never becomes visible).
+   * are aborted (an aborted upload never becomes visible). `signal` only names the cause in
+   * runOnce()'s report; the first one given is kept.
    */
-  stop(): void {
+  stop(signal?: StopSignal): void {
+    this.stopSignal ??= signal;
     this.stopping = true;
     this.wake?.();
     setTimeout(() => this.abort.abort(), this.options.shutdownGraceMs).unref();

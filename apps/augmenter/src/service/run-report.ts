@@ -29,6 +29,9 @@ export type RunTotals = { files: number; failedFiles: number; distinctPairsPerFi
   number
 >;
 
+/** The signals that stop a run; `main` maps them to exit codes 130 and 143. */
+export type StopSignal = "SIGINT" | "SIGTERM";
+
 export interface RunReport {
   startedAt: string;
   finishedAt: string;
@@ -49,6 +52,19 @@ export interface RunReport {
     pairsPerSecond: number;
   };
   cache: { l2: string; l1Entries: number; writeMs: number; writeErrors: number };
+  /**
+   * Present when the run was stopped (a signal, or `stop()` without one) before it had
+   * finished: it took no new file from then on.
+   */
+  interrupted?: {
+    signal?: StopSignal;
+    /** Pending files never started (including files another worker held at the time). */
+    notStarted: string[];
+    /** Files in flight when the shutdown grace ran out; they are also in `files`, failed. */
+    aborted: string[];
+  };
+  /** Pending files this run did not complete (`notStarted` + `aborted`), sorted; empty when it finished. */
+  notProcessed: string[];
 }
 
 export function totalsOf(files: readonly FileReport[]): RunTotals {
@@ -78,6 +94,22 @@ export function modelSection(s: SchedulerStats, wallSeconds: number): RunReport[
 const n = (v: number) => Math.round(v).toLocaleString("en-US");
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
+/** Keys the summary names before "and N more"; the JSON report lists them all. */
+const LISTED_KEYS = 10;
+
+function interruptedLine(r: RunReport): string | undefined {
+  const i = r.interrupted;
+  if (!i) return undefined;
+  const by = `INTERRUPTED${i.signal ? ` by ${i.signal}` : ""}`;
+  const left = r.notProcessed;
+  if (left.length === 0) return `${by}: every pending file was processed before the run stopped`;
+  const pending = new Set([...r.files.map((f) => f.key), ...left]).size;
+  const shown = left.slice(0, LISTED_KEYS).join(", ");
+  const more = left.length > LISTED_KEYS ? ` and ${n(left.length - LISTED_KEYS)} more` : "";
+  const aborted = i.aborted.length ? ` (${n(i.aborted.length)} aborted in flight)` : "";
+  return `${by}: ${n(left.length)} of ${n(pending)} pending files not processed${aborted}: ${shown}${more} (run again to finish them)`;
+}
+
 /** The end-of-run summary table for a terminal. */
 export function formatSummary(r: RunReport): string {
   const t = r.totals;
@@ -86,7 +118,7 @@ export function formatSummary(r: RunReport): string {
   const rows: Array<[string, string]> = [
     [
       "files",
-      `${n(t.files - t.failedFiles)} done, ${n(t.failedFiles)} failed, ${n(r.ignoredKeys.length)} keys ignored`,
+      `${n(t.files - t.failedFiles)} done, ${n(t.failedFiles)} failed, ${r.interrupted ? `${n(r.interrupted.notStarted.length)} not started, ` : ""}${n(r.ignoredKeys.length)} keys ignored`,
     ],
     [
       "records",
@@ -114,8 +146,10 @@ export function formatSummary(r: RunReport): string {
     .filter((f) => f.status === "failed")
     .map((f) => `  ${f.key}: ${f.error ?? "failed"}`);
   const w = Math.max(...rows.map(([k]) => k.length));
+  const interrupted = interruptedLine(r);
   return [
     ...rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`),
     ...(failed.length ? ["failed files:", ...failed] : []),
+    ...(interrupted ? [interrupted] : []),
   ].join("\n");
 }
