@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startMockSeniorityServer } from "mock-seniority-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { augmenterEnv, spawnAugmenter as augmenter, scenario, startEnv, type TestEnvironment } from "./env";
@@ -117,5 +120,47 @@ describe("augmenter CLI", () => {
     );
     expect(p.err()).toContain('MODEL_RATE (or --model-rate): expected a number >= 1, got "-3"');
     expect(p.err()).not.toContain("hunter2");
+  }, 20_000);
+
+  it("exits 2 naming the variables when locations overlap, and touches none of them", async () => {
+    const dir = await realpath(await mkdtemp(join(tmpdir(), "cli-overlap-")));
+    try {
+      const inputs = join(dir, "in");
+      const outputs = join(inputs, "mod");
+      await mkdir(outputs, { recursive: true });
+      await writeFile(join(inputs, "1721183880.jsonl"), '{"company":"Acme","title":"CEO"}\n');
+      await writeFile(join(outputs, "1721183820.jsonl"), '{"company":"Acme","title":"CTO","seniority":6}\n');
+      const snapshot = async () => {
+        const files = (await readdir(dir, { recursive: true })).sort();
+        return Promise.all(
+          files.map(async (f) => {
+            const s = await stat(join(dir, f));
+            return [f, s.mtimeMs, s.isFile() ? await readFile(join(dir, f), "utf8") : "dir"];
+          }),
+        );
+      };
+      const before = await snapshot();
+      const p = augmenter(["run"], {
+        RAW_URI: inputs,
+        ERRORS_URI: inputs,
+        MOD_URI: outputs,
+        SENIORITY_GRPC_ADDR: env.model.address,
+        CACHE_URL: "memory:",
+        HTTP_PORT: "-1",
+      });
+      expect(await p.exited).toBe(2);
+      expect(p.err()).toContain(
+        "the raw, mod and errors locations must be three places, none equal to or inside another",
+      );
+      expect(p.err()).toContain(
+        `--mod-uri (or MOD_URI) ${outputs} is inside --raw-uri (or RAW_URI) ${inputs}`,
+      );
+      expect(p.err()).toContain(
+        `--raw-uri (or RAW_URI) ${inputs} is the same place as --errors-uri (or ERRORS_URI) ${inputs}`,
+      );
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 20_000);
 });

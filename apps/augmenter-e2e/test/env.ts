@@ -117,3 +117,27 @@ export async function buildAugmenter(): Promise<string> {
   if (code !== 0) throw new Error(`building the augmenter failed (${code})`);
   return `${root}dist/apps/augmenter/main.js`;
 }
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `ok` every `everyMs` until it holds; after `ms`, fails naming `what`, with `log()`. */
+export async function until(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  ms: number,
+  log: () => string = () => "",
+  everyMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${ms} ms\n${log()}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Objects under a store's prefix. */
+export async function countObjects(store: { list(): AsyncIterable<unknown> }): Promise<number> {
+  let n = 0;
+  for await (const _ of store.list()) n += 1;
+  return n;
+}

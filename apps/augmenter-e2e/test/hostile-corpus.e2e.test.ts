@@ -32,7 +32,82 @@ const big = `{"company":"Big","title":"Int","id":123456789012345678901234567890}
 const proto = `{"__proto__":{"polluted":true},"constructor":{"prototype":1},"company":"Proto","title":"Keys"}`;
 const dup = `{"company":"First","company":"Second","title":"Dup"}`;
 const escaped = `{"company":"\\u0041cme","title":"C\\u0045O"}`;
+/** A line with company and title as JSON text (escapes kept as written). */
+const raw2 = (c: string, t: string) => `{"company":"${c}","title":"${t}"}`;
+/** Expected output of raw2(c, t) whose normalised pair is (nc, nt). */
+const rawOut = (c: string, t: string, nc: string, nt: string) =>
+  `${raw2(c, t).slice(0, -1)},"seniority":${sen(nc, nt)}}`;
+/**
+ * A suffix for which the model's answers for ("Acme\0CEO<i>", "Intern") and ("Acme",
+ * "CEO<i>\0Intern") differ, so a value given to the other pair shows.
+ */
+const nulSuffix = (() => {
+  for (let i = 0; ; i++)
+    if (sen(`Acme\u0000CEO${i}`, "Intern") !== sen("Acme", `CEO${i}\u0000Intern`)) return String(i);
+})();
+const at1000 = "x".repeat(1000);
+const over1000 = "x".repeat(1001);
 const CASES: Case[] = [
+  {
+    // Issue 11: a pair is two strings; NUL may sit in either, and where it sits matters.
+    name: "nul-in-fields.jsonl",
+    body: [
+      raw2(`Acme\\u0000CEO${nulSuffix}`, "Intern"),
+      raw2("Acme", `CEO${nulSuffix}\\u0000Intern`),
+      raw2("\\u0000", "Lead"),
+      raw2("", "\\u0000Lead"),
+    ].join("\n"),
+    out: [
+      rawOut(`Acme\\u0000CEO${nulSuffix}`, "Intern", `Acme\u0000CEO${nulSuffix}`, "Intern"),
+      rawOut("Acme", `CEO${nulSuffix}\\u0000Intern`, "Acme", `CEO${nulSuffix}\u0000Intern`),
+      rawOut("\\u0000", "Lead", "\u0000", "Lead"),
+      `${raw2("", "\\u0000Lead").slice(0, -1)},"seniority":null}`,
+    ],
+  },
+  {
+    // Lone surrogates of both kinds become U+FFFD before hashing and sending (the mock, like a
+    // Python server, rejects ill-formed UTF-8).
+    name: "lone-surrogates.jsonl",
+    body: [raw2("Acme", "\\ud800 Engineer"), raw2("\\udc00Corp", "Lead \\udbff\\udbff")].join("\n"),
+    out: [
+      rawOut("Acme", "\\ud800 Engineer", "Acme", "\ufffd Engineer"),
+      rawOut("\\udc00Corp", "Lead \\udbff\\udbff", "\ufffdCorp", "Lead \ufffd\ufffd"),
+    ],
+  },
+  {
+    // NFD and NFC spell one pair; U+2028 / U+2029 are white space, folded like any other.
+    name: "unicode-forms.jsonl",
+    body: [
+      raw2("Zu\u0308rich AG", "CFO"),
+      raw2("Z\u00fcrich AG", "CFO"),
+      raw2("Acme", "Data\u2028Engineer\u2029"),
+    ].join("\n"),
+    out: [
+      rawOut("Zu\u0308rich AG", "CFO", "Z\u00fcrich AG", "CFO"),
+      rawOut("Z\u00fcrich AG", "CFO", "Z\u00fcrich AG", "CFO"),
+      rawOut("Acme", "Data\u2028Engineer\u2029", "Acme", "Data Engineer"),
+    ],
+  },
+  {
+    // 1,000 characters is a company or a title; 1,001 (and 5,000) is not: null, never sent.
+    name: "field-limits.jsonl",
+    body: [
+      raw2(at1000, "CEO"),
+      raw2("Acme", at1000),
+      raw2(over1000, "CEO"),
+      raw2("Acme", over1000),
+      raw2("x".repeat(5000), "CEO"),
+      raw2(`  ${at1000}  `, "CEO"),
+    ].join("\n"),
+    out: [
+      rawOut(at1000, "CEO", at1000, "CEO"),
+      rawOut("Acme", at1000, "Acme", at1000),
+      `${raw2(over1000, "CEO").slice(0, -1)},"seniority":null}`,
+      `${raw2("Acme", over1000).slice(0, -1)},"seniority":null}`,
+      `${raw2("x".repeat(5000), "CEO").slice(0, -1)},"seniority":null}`,
+      rawOut(`  ${at1000}  `, "CEO", at1000, "CEO"),
+    ],
+  },
   {
     name: "malformed.jsonl",
     body: `${ok()}\n{"company": "Acme", "title": \n${ok("B", "T")}\n`,

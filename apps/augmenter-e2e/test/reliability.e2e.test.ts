@@ -10,7 +10,17 @@ import { startLocalRedis } from "@rl/cache/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyOutputs } from "tools/verify-outputs";
 import { startFaultProxy } from "tools/test-env";
-import { SEED, augmenterEnv, scenario, spawnAugmenter, startEnv, type TestEnvironment } from "./env";
+import {
+  augmenterEnv,
+  countObjects,
+  scenario,
+  SEED,
+  sleep,
+  spawnAugmenter,
+  startEnv,
+  until,
+  type TestEnvironment,
+} from "./env";
 
 // Issue 6: failing dependencies and crashes lose nothing and corrupt nothing. Every check of a
 // value is against the seeded model: a wrong value assigned anywhere is a mismatch.
@@ -34,7 +44,6 @@ const gen = (store: ObjectStore, files: number, perFile: number, seed = "reliabi
     seed: seedFromText(seed),
     badRate: 0,
   });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function verify(s: Scenario, mod = "mod") {
   return verifyOutputs({
@@ -43,20 +52,6 @@ async function verify(s: Scenario, mod = "mod") {
     normalise: "default",
     expected: (c, t) => seededSeniority(SEED, c, t),
   });
-}
-
-async function until(what: string, ok: () => Promise<boolean>, ms: number, log = () => "") {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${ms} ms\n${log()}`);
-    await sleep(100);
-  }
-}
-
-async function count(store: ObjectStore): Promise<number> {
-  let n = 0;
-  for await (const _ of store.list()) n += 1;
-  return n;
 }
 
 describe("model faults", () => {
@@ -155,11 +150,11 @@ describe("Redis faults", () => {
       }),
     );
     try {
-      await until("2 outputs", async () => (await count(s.store("mod"))) >= 2, 60_000, p.err);
+      await until("2 outputs", async () => (await countObjects(s.store("mod"))) >= 2, 60_000, p.err);
       await redis.stop();
       await sleep(2000);
       redis = await startLocalRedis({ dir: dataDir, extraArgs: aof, port });
-      await until("all 10 outputs", async () => (await count(s.store("mod"))) === 10, 90_000, p.err);
+      await until("all 10 outputs", async () => (await countObjects(s.store("mod"))) === 10, 90_000, p.err);
       // The outage was logged, and its end, and the service kept running through it.
       expect(p.out()).toMatch(/"msg":"cache connection to redis:\/\/127\.0\.0\.1:\d+ lost; reconnecting/);
       expect(p.out()).toMatch(/"msg":"cache connection to redis:\/\/127\.0\.0\.1:\d+ restored"/);
@@ -283,7 +278,7 @@ describe("S3 faults", () => {
       }),
     );
     try {
-      await until("all 10 outputs", async () => (await count(s.store("mod"))) === 10, 120_000, p.err);
+      await until("all 10 outputs", async () => (await countObjects(s.store("mod"))) === 10, 120_000, p.err);
       expect(p.child.exitCode).toBe(null);
       console.info(`[reliability] S3 faults through the proxy: ${JSON.stringify(proxy.counts)}`);
       expect(proxy.counts.internalErrors + proxy.counts.slowDowns + proxy.counts.dropped).toBeGreaterThan(0);

@@ -76,4 +76,42 @@ describe("resource bounds", () => {
     expect(out[1]).toBe(`${longLine.slice(0, -1)},"seniority":${JSON.parse(out[1] ?? "{}").seniority}}`);
     expect(out[1]?.length).toBe(longLine.length + ',"seniority":N'.length);
   }, 400_000);
+
+  it("four files each holding one 30 MB line, at once, under the deployed heap (Dockerfile: old space 256 MB)", async () => {
+    const s = await scenario(env);
+    const mb30 = 30 * 1024 * 1024;
+    // A title of 30 MB (normalising it would copy it several times: it is refused as too long
+    // without that) and 30 MB descriptions, two of them outside Latin-1 (two bytes a character
+    // in V8): every file's big line is in flight at the same time unless the budget says no.
+    const bigLines = [
+      JSON.stringify({ company: "Acme", title: `Chief ${"x ".repeat(mb30 / 2)}` }),
+      JSON.stringify({ company: "Acme", title: "CEO", description: "x".repeat(mb30) }),
+      JSON.stringify({ company: "Acme", title: "CFO", description: "é".repeat(mb30 / 2) }),
+      JSON.stringify({ company: "Acme", title: "COO", description: "€".repeat(mb30 / 3) }),
+    ];
+    for (const [i, l] of bigLines.entries())
+      await s.store("raw").put(`17211839${50 + i}.jsonl`, `{"company":"A","title":"B"}\n${l}\n`);
+    const reportPath = join(dir, `${s.id}-30mb.json`);
+    const p = spawnAugmenter(
+      ["run", "--report", reportPath],
+      augmenterEnv(env, s, {
+        HTTP_PORT: "-1",
+        FILE_CONCURRENCY: "4",
+        NODE_OPTIONS: "--max-old-space-size=256 --max-semi-space-size=16",
+      }),
+      bundle,
+    );
+    expect(await p.exited, p.err().slice(-2000)).toBe(0);
+    const r = JSON.parse(await readFile(reportPath, "utf8")) as RunReport;
+    console.info(
+      `[resource-bounds] 4 files with one 30 MB line each, at once: peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB with --max-old-space-size=256 (the Dockerfile's), ${r.wallSeconds.toFixed(1)} s`,
+    );
+    expect(r.totals).toMatchObject({ records: 8, outputLines: 8, deadLetters: 0, failedFiles: 0 });
+    expect(r.files.map((f) => f.nullSeniorityBy["too-long"])).toEqual([1, 0, 0, 0]);
+    for (const [i, l] of bigLines.entries()) {
+      const out = (await text(await s.store("mod").get(`17211839${50 + i}.jsonl`))).split("\n");
+      expect(out[1]?.length).toBe(l.length + ',"seniority":N'.length + (i === 0 ? 3 : 0));
+      expect(out[1]?.startsWith(l.slice(0, -1))).toBe(true);
+    }
+  }, 300_000);
 });
