@@ -7,7 +7,15 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { Redis } from "ioredis";
-import { LmdbStore, RedisStore, normaliseText, openSeniorityStore, pairKey, pairText } from "@rl/cache";
+import {
+  LmdbStore,
+  RedisStore,
+  normaliseText,
+  openSeniorityStore,
+  pairKey,
+  pairText,
+  storageNamespace,
+} from "@rl/cache";
 import { startLocalRedisCluster } from "@rl/cache/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scenario, startEnv, type TestEnvironment } from "./env";
@@ -47,7 +55,7 @@ async function cache(
 const key = (c: string, t: string) =>
   pairKey(pairText(normaliseText(c, "default"), normaliseText(t, "default")));
 async function redisValues(ns: string, pairs: Array<[string, string]>) {
-  const s = await RedisStore.open(new Redis(env.redisUrl), { modelVersion: ns });
+  const s = await RedisStore.open(new Redis(env.redisUrl), { modelVersion: storageNamespace(ns) });
   const v = await s.getMany(pairs.map(([c, t]) => key(c, t)));
   await s.close();
   return v;
@@ -123,7 +131,7 @@ describe("augmenter cache", () => {
     expect((await cache(["restore", dump], { CACHE_URL: `lmdb://${lmdbDir}` })).stdout).toMatch(
       /restoring into lmdb:\/\/.* namespace mig-[^\n]*\n.*restored 3,000 pairs/s,
     );
-    const lmdb = LmdbStore.open(lmdbDir, ns);
+    const lmdb = LmdbStore.open(lmdbDir, storageNamespace(ns));
     const pairs = Array.from(
       { length: 3000 },
       (_, i) => [`Company ${i % 97}`, `Title ${i}`] as [string, string],
@@ -154,9 +162,33 @@ describe("augmenter cache", () => {
       /dropped namespace mig-\S+: [\d,]+ keys unlinked/,
     );
     const client = new Redis(env.redisUrl);
-    expect(await client.keys(`sen:${ns}:*`)).toEqual([]);
+    expect(await client.keys(`sen:${storageNamespace(ns)}:*`)).toEqual([]);
     client.disconnect();
   }, 90_000);
+
+  it("a namespace of the superseded key encoding is listed as such, never read by the service, and dropped with --key-encoding 1", async () => {
+    const ns = `old-${randomUUID().slice(0, 8)}`;
+    // What a version before the injective key wrote: `sen:<version>:...`, keyed by company NUL title.
+    const legacy = await RedisStore.open(new Redis(env.redisUrl), { modelVersion: ns });
+    await legacy.setMany([[pairKey(`Acme\u0000CEO`), 2]]);
+    await legacy.close();
+    const stats = await cache(["stats"], { CACHE_URL: env.redisUrl, MODEL_VERSION: ns });
+    expect(stats.stdout).toContain(`${ns} (superseded key encoding 1)`);
+    expect(stats.stdout).toMatch(/namespace old-\S+: 0 pairs/); // the current one is empty
+    expect(
+      (await cache(["stats", "--key-encoding", "1"], { CACHE_URL: env.redisUrl, MODEL_VERSION: ns })).stdout,
+    ).toMatch(/namespace old-\S+ \(superseded key encoding 1\): 1 pairs/);
+    const run = await cache(["import", "x.csv", "--key-encoding", "1"], { CACHE_URL: env.redisUrl });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--key-encoding 1 is superseded/);
+    expect(
+      (await cache(["drop", "--model-version", ns, "--key-encoding", "1"], { CACHE_URL: env.redisUrl }))
+        .stdout,
+    ).toMatch(/dropped namespace old-\S+ \(superseded key encoding 1\): [\d,]+ keys unlinked/);
+    const client = new Redis(env.redisUrl);
+    expect(await client.keys(`sen:${ns}:*`)).toEqual([]);
+    client.disconnect();
+  }, 60_000);
 
   it("moves a namespace Redis → Redis Cluster → LMDB; import, stats and drop on a real cluster", async () => {
     const cluster = await startLocalRedisCluster({ masters: 3, replicas: 1 });
@@ -190,7 +222,7 @@ describe("augmenter cache", () => {
       expect((await cache(["restore", fromCluster], { CACHE_URL: `lmdb://${lmdbDir}` })).stdout).toMatch(
         /restored 3,000 pairs/,
       );
-      const lmdb = LmdbStore.open(lmdbDir, ns);
+      const lmdb = LmdbStore.open(lmdbDir, storageNamespace(ns));
       expect(await lmdb.getMany(pairs.map(([c, t]) => key(c, t)))).toEqual(expected);
       await lmdb.close();
 

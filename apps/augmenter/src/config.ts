@@ -52,6 +52,12 @@ export const AUGMENTER_OPTIONS = {
     pattern: /^[A-Za-z0-9._-]{1,64}$/,
     patternHint: "1-64 letters, digits, '.', '_' or '-'",
   }),
+  keyEncoding: option.oneOf(
+    "key-encoding",
+    "cache stats / export / drop / restore: the pair-key encoding of the namespace to act on (2: current; 1: the superseded encoding of versions before the injective key, kept until dropped). serve and run always use the current one",
+    ["2", "1"] as const,
+    { default: "2" },
+  ),
   normalise: option.oneOf(
     "normalize",
     "How pairs are normalised before keying and inference",

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { ConfigError, type OptionValues } from "@rl/cli";
-import { TwoTierCache, openSeniorityStore } from "@rl/cache";
+import { TwoTierCache, openSeniorityStore, storageNamespace } from "@rl/cache";
 import { openObjectStore, type ObjectStore } from "@rl/s3";
 import { defaultErrorsUri, type AUGMENTER_OPTIONS } from "./config";
 import { InferenceScheduler } from "./model/inference-scheduler";
@@ -88,7 +88,8 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
   // machine) or a record space beside the embedded cache (processes on its machine).
   const site = o.coordination === "auto" ? l2.coordination : undefined;
   const coordinated = {
-    modelVersion: o.modelVersion,
+    // Claims are per namespace, like the cache: a model version under the current key encoding.
+    modelVersion: storageNamespace(o.modelVersion),
     rawLocation: raw.location,
     modelAddress: o.grpcAddr,
     pairsPerSecond: o.modelRate,
@@ -211,6 +212,14 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
 
   // Bounded: a shutdown must not wait on a dependency that does not answer.
   const close = async () => {
+    // Answers that waited for L2 get one last chance to be stored, or the next run pays again.
+    await withTimeout(scheduler.storeUnstored(), 2_000);
+    const lost = scheduler.stats().unstored;
+    if (lost > 0)
+      log.error(
+        { pairs: lost },
+        `L2 cache still unreachable (${cacheVariable}) at shutdown: these answers were not stored and will be asked again`,
+      );
     scheduler.close();
     cache.availability.close();
     await withTimeout(coordinator.close(), 2_000);

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { pino } from "pino";
 import { ConfigError, createProgress, formatHelp, parseOptions } from "@rl/cli";
+import { KEY_ENCODING } from "@rl/cache";
 import { AUGMENTER_OPTIONS } from "./config";
 import { runCacheCommand } from "./cache-ops/cache-command";
 import { createAugmenter } from "./create-augmenter";
@@ -44,6 +45,10 @@ async function main(): Promise<number> {
       },
     );
   }
+  if (o.keyEncoding !== String(KEY_ENCODING))
+    throw new ConfigError(
+      `--key-encoding ${o.keyEncoding} is for cache commands (stats, export, drop, restore) only: serve and run always read and write the current encoding (${KEY_ENCODING})`,
+    );
   if (command !== "serve" && command !== "run")
     throw new ConfigError(`unknown command ${JSON.stringify(command)}: expected serve, run or cache`);
   const serving = command === "serve";

@@ -1,7 +1,11 @@
 export { NORMALISE_LEVELS, normaliseText } from "./normalise";
 export type { NormaliseLevel } from "./normalise";
 export {
+  KEY_ENCODING,
+  KEY_ENCODINGS,
   PACKED_PAIR_BYTES,
+  parseStorageNamespace,
+  storageNamespace,
   STORED_KEY_BYTES,
   packPair,
   pairKey,

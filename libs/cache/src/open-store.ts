@@ -5,6 +5,7 @@ import { MemcachedStore, parseMemcachedUrl } from "./memcached-store";
 import { MemoryStore } from "./memory-store";
 import { RedisStore, type RedisClient } from "./redis-store";
 import type { SeniorityStore } from "./seniority-store";
+import { storageNamespace } from "./pair-key";
 
 export const CACHE_URL_FORMS =
   "redis://[user:pass@]host:port[/db], rediss://... (TLS), redis-cluster://[user:pass@]host:port[,host:port...] (Redis Cluster; rediss-cluster:// for TLS), lmdb:///absolute/path, lmdb:relative/path, memcached://host:port[,host:port...], or memory:";
@@ -39,6 +40,8 @@ export function parseRedisClusterUrl(url: string): {
 
 export interface OpenStoreOptions {
   modelVersion: string;
+  /** The pair-key encoding whose namespace to open; only cache admin opens another. @default KEY_ENCODING */
+  keyEncoding?: number;
   /** Sizes the Redis bucket count of a new namespace. @default 20_000_000 */
   expectedPairs?: number;
   onWarning?: (message: string) => void;
@@ -65,8 +68,10 @@ export function validateCacheUrl(url: string): void {
   throw new Error(`expected ${CACHE_URL_FORMS}`);
 }
 
-export async function openSeniorityStore(url: string, options: OpenStoreOptions): Promise<SeniorityStore> {
+export async function openSeniorityStore(url: string, opened: OpenStoreOptions): Promise<SeniorityStore> {
   validateCacheUrl(url);
+  // Every backend names its namespace after this: a model version under one key encoding.
+  const options = { ...opened, modelVersion: storageNamespace(opened.modelVersion, opened.keyEncoding) };
   if (url === "memory:") return new MemoryStore();
   if (url.startsWith("memcached://")) return new MemcachedStore(parseMemcachedUrl(url), options.modelVersion);
   if (url.startsWith("lmdb:")) {

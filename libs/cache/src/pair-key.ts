@@ -30,24 +30,44 @@ export function storedKey(key: PairKey): Buffer {
  * The text a pair is keyed and cached by: an injective encoding of the two normalised strings
  * (design.md §2.3), so two different pairs never share a key, whatever characters they hold.
  *
- * - Both fields free of NUL and a non-empty company: `company NUL title`. This is the encoding
- *   every earlier version used for every pair, so existing caches stay valid for these pairs
- *   (all real ones) and no namespace has to be re-inferred. Splitting at the only NUL recovers
- *   both fields.
+ * - Both fields free of NUL and a non-empty company: `company NUL title`; splitting at the only
+ *   NUL recovers both fields.
  * - Otherwise: `NUL <company length in UTF-16 units> ":" company title`. It starts with NUL,
  *   which the first form never does (its company is non-empty and NUL-free), and the length
  *   prefix says where the company ends, so no two pairs meet.
  *
- * The earlier encoding also joined NUL-holding fields with a NUL and re-split them at the
- * first one: `("Acme\0CEO", "Intern")` was keyed and asked as `("Acme", "CEO\0Intern")`. Those
- * entries (text with two or more NULs) are keys that no pair produces any more: never read.
  * Hashing goes through UTF-8, which is injective on well-formed text; normalisation makes every
- * field well-formed first.
+ * field well-formed first. This is key encoding 2 ({@link KEY_ENCODING}).
  */
 export function pairText(company: string, title: string): string {
   if (company.length > 0 && !company.includes("\u0000") && !title.includes("\u0000"))
     return `${company}\u0000${title}`;
   return `\u0000${company.length}:${company}${title}`;
+}
+
+/**
+ * The encoding {@link pairText} implements. The earlier one (1: `company NUL title`, re-split at
+ * the first NUL) is not injective and let a crafted pair read another's entry, so a namespace
+ * written under it is never read by the service: each encoding has its own namespace.
+ */
+export const KEY_ENCODING = 2;
+export const KEY_ENCODINGS = [1, 2] as const;
+
+/**
+ * Where a model version's pairs live under a key encoding: `<version>` for the superseded
+ * encoding 1 (the name earlier versions used), `<version>#k<n>` from 2 on. `#` is not allowed
+ * in a model version, so no version's namespace is another's.
+ */
+export function storageNamespace(modelVersion: string, keyEncoding: number = KEY_ENCODING): string {
+  return keyEncoding === 1 ? modelVersion : `${modelVersion}#k${keyEncoding}`;
+}
+
+/** The model version and key encoding of a namespace name. */
+export function parseStorageNamespace(ns: string): { modelVersion: string; keyEncoding: number } {
+  const m = /^(.*)#k(\d+)$/.exec(ns);
+  return m
+    ? { modelVersion: m[1] as string, keyEncoding: Number(m[2]) }
+    : { modelVersion: ns, keyEncoding: 1 };
 }
 
 /** The two strings a {@link pairText} was made from. */

@@ -1,7 +1,13 @@
-import { hash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PAIR_RULES, pairWireBytes, toPair } from "./pair";
-import { pairKey, pairText, splitPairText } from "./pair-key";
+import {
+  KEY_ENCODING,
+  pairKey,
+  pairText,
+  parseStorageNamespace,
+  splitPairText,
+  storageNamespace,
+} from "./pair-key";
 
 const key = (c: string, t: string) => pairKey(pairText(c, t)).toString("hex");
 
@@ -39,19 +45,18 @@ describe("pairText", () => {
       }
   });
 
-  it("keeps the keys of caches written before: NUL-free pairs hash `company NUL title` as they always did", () => {
-    const old = (c: string, t: string) =>
-      hash("sha256", `${c}\u0000${t}`, "buffer").subarray(0, 16).toString("hex");
-    for (const [c, t] of [
-      ["Acme Corp", "Senior Data Engineer"],
-      ["Zürich AG", "CFO"],
-      ["a", ""],
-    ] as const)
-      expect(key(c, t)).toBe(old(c, t));
-    // What the old encoding did wrong lives under a text no pair produces any more.
-    const oldWrong = "Acme\u0000CEO\u0000Intern";
-    expect(pairText("Acme\u0000CEO", "Intern")).not.toBe(oldWrong);
-    expect(pairText("Acme", "CEO\u0000Intern")).not.toBe(oldWrong);
+  it("lives in a namespace of its own: entries keyed by the superseded encoding are never read", () => {
+    // Encoding 1 joined with NUL and re-split at the first one: ("", "4:Acme\0CEO") was cached
+    // under the text that encoding 2 gives ("Acme", "\0CEO"). Sharing a namespace would hand the
+    // second pair the first one's value.
+    expect(pairText("Acme", "\u0000CEO")).toBe("\u00004:Acme\u0000CEO");
+    expect(storageNamespace("v1")).toBe(`v1#k${KEY_ENCODING}`);
+    expect(storageNamespace("v1", 1)).toBe("v1");
+    expect(parseStorageNamespace(storageNamespace("v1.2-rc"))).toEqual({
+      modelVersion: "v1.2-rc",
+      keyEncoding: 2,
+    });
+    expect(parseStorageNamespace("v1")).toEqual({ modelVersion: "v1", keyEncoding: 1 });
   });
 });
 

@@ -66,11 +66,17 @@ const MAX_SHRINK = 8;
  * without copying it: a 30 MB title is refused in one pass instead of being normalised (which
  * makes several copies of it) first.
  */
-function beyondAnyNormalForm(text: string, max: number): boolean {
+function beyondAnyNormalForm(text: string, max: number, level: NormaliseLevel): boolean {
   if (text.length <= max * MAX_SHRINK) return false;
   let solid = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
+    if (level === "aggressive") {
+      // Folds every run of other characters to one space: count only what surely survives.
+      const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+      if (alnum && ++solid > max * MAX_SHRINK) return true;
+      continue;
+    }
     // White space as \s knows it: ASCII, NBSP, U+1680, U+2000-U+200A, U+2028/9, U+202F, U+205F, U+3000, U+FEFF.
     const space =
       c === 32 ||
@@ -93,7 +99,10 @@ function beyondAnyNormalForm(text: string, max: number): boolean {
 /** The pair of a record's `company` and `title` values, or why there is none. */
 export function toPair(company: unknown, title: unknown, rules: PairRules): Pair | UnusableReason {
   if (typeof company !== "string" || typeof title !== "string") return "missing";
-  if (beyondAnyNormalForm(company, rules.maxFieldChars) || beyondAnyNormalForm(title, rules.maxFieldChars))
+  if (
+    beyondAnyNormalForm(company, rules.maxFieldChars, rules.normalise) ||
+    beyondAnyNormalForm(title, rules.maxFieldChars, rules.normalise)
+  )
     return "too-long";
   const c = normaliseText(company, rules.normalise);
   const t = normaliseText(title, rules.normalise);

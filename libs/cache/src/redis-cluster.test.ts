@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterSlot } from "./cluster-slot";
 import { openSeniorityStore, parseRedisClusterUrl, redactUrl } from "./open-store";
-import { PACKED_PAIR_BYTES, packPair, pairKey, storedKey } from "./pair-key";
+import { PACKED_PAIR_BYTES, packPair, pairKey, storageNamespace, storedKey } from "./pair-key";
 import { redisBucketStats, redisDrop, redisEntries, redisNamespaces } from "./redis-admin";
 import { RedisStore } from "./redis-store";
 import { startLocalRedisCluster, type LocalRedisCluster } from "./testing";
@@ -91,10 +91,11 @@ describe("Redis Cluster (3 masters, 3 replicas, local processes)", () => {
     let exported = 0;
     for await (const page of redisEntries(store)) exported += page.length;
     expect(exported).toBe(2500);
-    expect(await redisNamespaces(store.client)).toContain(version);
+    const ns = storageNamespace(version); // what openSeniorityStore names it
+    expect(await redisNamespaces(store.client)).toContain(ns);
 
-    await redisDrop(store.client, version);
-    expect(await redisNamespaces(store.client)).not.toContain(version);
+    await redisDrop(store.client, ns);
+    expect(await redisNamespaces(store.client)).not.toContain(ns);
     expect(await store.getMany(keys.slice(0, 5))).toEqual([
       undefined,
       undefined,

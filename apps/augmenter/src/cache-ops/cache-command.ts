@@ -7,6 +7,9 @@ import {
   redisDrop,
   redisEntries,
   redisNamespaces,
+  KEY_ENCODING,
+  parseStorageNamespace,
+  storageNamespace,
   type SeniorityStore,
 } from "@rl/cache";
 import { ConfigError, createProgress } from "@rl/cli";
@@ -30,13 +33,30 @@ export const CACHE_USAGE = `augmenter cache <command>:
 const EXPORT_FORMAT = "seniority-cache-export";
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-async function openStore(o: AugmenterConfig, modelVersion = o.modelVersion): Promise<SeniorityStore> {
+/** The namespace a cache command acts on, as it is shown: model version and key encoding. */
+const label = (modelVersion: string, keyEncoding: number) =>
+  keyEncoding === KEY_ENCODING ? modelVersion : `${modelVersion} (superseded key encoding ${keyEncoding})`;
+
+/** Commands that write pairs key them with the current encoding only. */
+function assertCurrentEncoding(o: AugmenterConfig, command: string): void {
+  if (Number(o.keyEncoding) !== KEY_ENCODING)
+    throw new ConfigError(
+      `augmenter cache ${command}: --key-encoding ${o.keyEncoding} is superseded; ${command} writes pairs under the current encoding (${KEY_ENCODING}) only`,
+    );
+}
+
+async function openStore(
+  o: AugmenterConfig,
+  modelVersion = o.modelVersion,
+  keyEncoding = Number(o.keyEncoding),
+): Promise<SeniorityStore> {
   if (o.cacheUrl === "memory:")
     throw new ConfigError(
       "--cache-url (or CACHE_URL): memory: keeps nothing between runs; cache commands need redis://, rediss:// or lmdb:",
     );
   return openSeniorityStore(o.cacheUrl, {
     modelVersion,
+    keyEncoding,
     expectedPairs: o.expectedPairs,
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   });
@@ -57,6 +77,7 @@ export async function runCacheCommand(
   const [sub, ...rest] = args;
   switch (sub) {
     case "import": {
+      assertCurrentEncoding(o, "import");
       const src = needArg(rest, "the file or S3 URI to import");
       const format = (o.importFormat === "auto" ? formatOf(src) : o.importFormat) as RowFormat | undefined;
       if (!format)
@@ -116,6 +137,7 @@ export async function runCacheCommand(
           format: EXPORT_FORMAT,
           version: 1,
           modelVersion: o.modelVersion,
+          keyEncoding: Number(o.keyEncoding),
           normalise: o.normalise,
           keyBytes: 8,
           source: store.description,
@@ -135,14 +157,16 @@ export async function runCacheCommand(
       } finally {
         await store.close();
       }
-      out(`exported ${pairs.toLocaleString("en-US")} pairs of namespace ${o.modelVersion} to ${dest}`);
+      out(
+        `exported ${pairs.toLocaleString("en-US")} pairs of namespace ${label(o.modelVersion, Number(o.keyEncoding))} to ${dest}`,
+      );
       return 0;
     }
     case "restore": {
       const src = needArg(rest, "the export file or S3 URI");
       const { stream } = await openSource(src, s3);
       const lines = createInterface({ input: stream, crlfDelay: Infinity });
-      type Header = { format?: string; version?: number; modelVersion?: string };
+      type Header = { format?: string; version?: number; modelVersion?: string; keyEncoding?: number };
       let header: Header | undefined;
       let store: (RedisStore | LmdbStore) | undefined;
       let batch: Array<readonly [Buffer, number]> = [];
@@ -156,11 +180,17 @@ export async function runCacheCommand(
             if (header?.format !== EXPORT_FORMAT || header.version !== 1)
               throw new Error(`${src} is not a ${EXPORT_FORMAT} v1 file (line 1)`);
             const target = explicit.modelVersion ? o.modelVersion : (header.modelVersion ?? o.modelVersion);
-            const s = await openStore(o, target);
+            // Exports made before the key encoding was recorded hold encoding 1.
+            const encoding = header.keyEncoding ?? 1;
+            if (encoding !== Number(o.keyEncoding))
+              throw new ConfigError(
+                `${src} holds keys of pair-key encoding ${encoding}, not ${o.keyEncoding}: ${encoding === KEY_ENCODING ? `leave out --key-encoding ${o.keyEncoding}` : `the service never reads encoding ${encoding} (not injective); restore it only with --key-encoding ${encoding}, into the superseded namespace`}`,
+              );
+            const s = await openStore(o, target, encoding);
             if (!(s instanceof RedisStore || s instanceof LmdbStore))
               throw new ConfigError("cache restore needs a Redis or LMDB cache");
             store = s;
-            out(`restoring into ${s.description} namespace ${target}`);
+            out(`restoring into ${s.description} namespace ${label(target, encoding)}`);
             continue;
           }
           const m = /^([0-9a-f]{16})\t([1-7])$/.exec(line);
@@ -184,12 +214,18 @@ export async function runCacheCommand(
       const store = await openStore(o);
       try {
         if (store instanceof RedisStore) {
-          out(
-            `namespaces (model versions) in ${store.description}: ${(await redisNamespaces(store.client)).join(", ") || "none"}`,
-          );
+          const names = (await redisNamespaces(store.client)).map((ns) => {
+            const p = parseStorageNamespace(ns);
+            return label(p.modelVersion, p.keyEncoding);
+          });
+          out(`namespaces (model versions) in ${store.description}: ${names.join(", ") || "none"}`);
+          if (names.some((n) => n.includes("superseded")))
+            out(
+              "  superseded namespaces are never read by the service; drop one with: augmenter cache drop --model-version <version> --key-encoding 1",
+            );
           const s = await redisBucketStats(store);
           out(
-            `namespace ${o.modelVersion}: ${s.pairs.toLocaleString("en-US")} pairs, ${s.bytesPerPair.toFixed(1)} bytes/pair (${(s.bytes / 1048576).toFixed(1)} MiB by MEMORY USAGE)`,
+            `namespace ${label(o.modelVersion, Number(o.keyEncoding))}: ${s.pairs.toLocaleString("en-US")} pairs, ${s.bytesPerPair.toFixed(1)} bytes/pair (${(s.bytes / 1048576).toFixed(1)} MiB by MEMORY USAGE)`,
           );
           out(
             `  buckets: ${s.bucketsUsed} used of ${s.bucketsConfigured}; fields per bucket min ${s.minFields}, avg ${s.avgFields.toFixed(1)}, max ${s.maxFields}; encodings ${JSON.stringify(s.encodings)}`,
@@ -202,7 +238,7 @@ export async function runCacheCommand(
         } else if (store instanceof LmdbStore) {
           const bytes = store.storageBytes();
           out(
-            `namespace ${o.modelVersion} in ${store.description}: ${store.size.toLocaleString("en-US")} pairs, ${(store.size > 0 ? bytes / store.size : 0).toFixed(1)} bytes/pair (${(bytes / 1048576).toFixed(1)} MiB of B-tree pages)`,
+            `namespace ${label(o.modelVersion, Number(o.keyEncoding))} in ${store.description}: ${store.size.toLocaleString("en-US")} pairs, ${(store.size > 0 ? bytes / store.size : 0).toFixed(1)} bytes/pair (${(bytes / 1048576).toFixed(1)} MiB of B-tree pages)`,
           );
         }
       } finally {
@@ -230,19 +266,26 @@ export async function runCacheCommand(
         const store = await openStore(o);
         const n = await (store as LmdbStore).drop();
         await store.close();
-        out(`dropped namespace ${o.modelVersion}: ${n.toLocaleString("en-US")} pairs`);
+        out(
+          `dropped namespace ${label(o.modelVersion, Number(o.keyEncoding))}: ${n.toLocaleString("en-US")} pairs`,
+        );
         return 0;
       }
       const store = await openStore(o);
       if (!(store instanceof RedisStore)) throw new ConfigError("cache drop needs a Redis or LMDB cache");
       const progress = createProgress({ label: "dropping", unit: "keys" });
-      const n = await redisDrop(store.client, o.modelVersion, (d) => progress.set(d));
+      const n = await redisDrop(store.client, storageNamespace(o.modelVersion, Number(o.keyEncoding)), (d) =>
+        progress.set(d),
+      );
       progress.done();
       await store.close();
-      out(`dropped namespace ${o.modelVersion}: ${n.toLocaleString("en-US")} keys unlinked`);
+      out(
+        `dropped namespace ${label(o.modelVersion, Number(o.keyEncoding))}: ${n.toLocaleString("en-US")} keys unlinked`,
+      );
       return 0;
     }
     case "warm": {
+      assertCurrentEncoding(o, "warm");
       if (!o.warmFrom)
         throw new ConfigError(
           "augmenter cache warm: --from (the raw inputs to read, s3://… or a directory) is required",

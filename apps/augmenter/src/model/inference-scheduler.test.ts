@@ -321,4 +321,46 @@ describe("InferenceScheduler time accounts", () => {
     s.close();
     cache.availability.close();
   });
+
+  it("stores answers that waited for L2 as soon as it is back, even when no other work comes", async () => {
+    let down = false;
+    const inner = new MemoryStore();
+    const flaky: SeniorityStore = {
+      description: "flaky",
+      getMany: async (k) => {
+        if (down) throw new Error("ECONNREFUSED");
+        return inner.getMany(k);
+      },
+      setMany: async (e) => {
+        if (down) throw new Error("ECONNREFUSED");
+        return inner.setMany(e);
+      },
+      close: async () => {},
+    };
+    const cache = new TwoTierCache(flaky, 100, { probeMs: 20 });
+    const { model } = fakeModel(() => {
+      down = true; // L2 goes while the pair is at the model
+      return undefined;
+    });
+    const s = new InferenceScheduler(model, cache, fast);
+    expect(await s.request(pair(7)).value).toBe(expected(pair(7)));
+    expect(s.stats().unstored).toBe(1);
+    down = false;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(s.stats().unstored).toBe(0);
+    expect(await inner.getMany([pairKey(pair(7).key)])).toEqual([expected(pair(7))]);
+    s.close();
+    cache.availability.close();
+  });
+
+  it("answers a pair already in L1 without asking the model (it may have arrived while the caller waited on L2)", async () => {
+    const { model, calls } = fakeModel();
+    const cache = new TwoTierCache(new MemoryStore(), 100);
+    cache.storeL1([[pair(3).key, 5]]);
+    const s = new InferenceScheduler(model, cache, fast);
+    const r = s.request(pair(3));
+    expect(r.fresh).toBe(false);
+    expect(await r.value).toBe(5);
+    expect(calls).toHaveLength(0);
+  });
 });

@@ -170,6 +170,12 @@ export class InferenceScheduler {
    * the pair on the model's queue (false: it joined a pending one).
    */
   request(pair: Pair, account?: TimeAccount): { value: Promise<number>; fresh: boolean } {
+    // Answered since the caller looked (its L2 read may have waited out an outage meanwhile).
+    const known = this.cache.peekL1(pair.key);
+    if (known !== undefined) {
+      this.counters.joined += 1;
+      return { value: Promise.resolve(known), fresh: false };
+    }
     const existing = this.waiters.get(pair.key);
     if (existing) {
       this.counters.joined += 1;
@@ -272,7 +278,7 @@ export class InferenceScheduler {
 
   /** L2_DOWN: once L2 answers, store what waited for it, then go on sending. */
   private waitForL2(): void {
-    if (this.waitingForL2) return;
+    if (this.waitingForL2 || this.closed) return;
     this.waitingForL2 = true;
     this.cache.availability.whenUp().then(
       async () => {
@@ -286,15 +292,21 @@ export class InferenceScheduler {
     );
   }
 
-  private async storeUnstored(): Promise<void> {
+  /**
+   * Writes the answers that waited for L2. Their pair claims are given back only now: another
+   * worker that saw them missing from L2 would otherwise take them over and infer them again.
+   */
+  async storeUnstored(): Promise<void> {
     if (this.unstored.length === 0) return;
     const entries = this.unstored;
     this.unstored = [];
     try {
       this.counters.cacheWriteMs += await this.cache.storeMany(entries);
+      void this.release(entries.map(([k]) => k));
     } catch (err) {
       this.unstored.push(...entries);
       this.cache.availability.failed(err as Error);
+      this.waitForL2();
     }
   }
 
@@ -334,9 +346,10 @@ export class InferenceScheduler {
     try {
       cached = await this.cache.l2.getMany(claimed.map((i) => keys[i] as Buffer));
     } catch (err) {
-      // An L2 read that fails is L2 down: send() holds the batch until it is back.
+      // An L2 read that fails is L2 down: send() holds the claimed pairs until it is back (those
+      // claimed elsewhere stay watched, never sent from here).
       this.cache.availability.failed(err as Error);
-      return pairs;
+      return claimed.map((i) => pairs[i] as Pair);
     }
     const found: Array<readonly [string, number]> = [];
     const toInfer: Pair[] = [];
@@ -476,6 +489,7 @@ export class InferenceScheduler {
     if (values) {
       const entries = batch.pairs.map((p, i) => [p.key, values[i] as number] as const);
       let writeMs = 0;
+      let stored = true;
       try {
         writeMs = await this.cache.storeMany(entries);
         this.counters.cacheWriteMs += writeMs;
@@ -487,6 +501,9 @@ export class InferenceScheduler {
         this.unstored.push(...entries);
         this.cache.availability.failed(err as Error);
         this.events.onCacheWriteError?.(err as Error, n);
+        // Stored (and their claims given back) once L2 answers, whether or not more work comes.
+        this.waitForL2();
+        stored = false;
       }
       for (const [k, v] of entries) {
         const w = this.settle(k);
@@ -497,7 +514,7 @@ export class InferenceScheduler {
         }
         w?.resolve(v);
       }
-      void this.release(batch.pairs.map((p) => p.key));
+      if (stored) void this.release(batch.pairs.map((p) => p.key));
     } else if (error) {
       this.counters.failedRpcs += 1;
       if (error.retryable && batch.attempt < this.options.maxAttempts && !this.closed) {

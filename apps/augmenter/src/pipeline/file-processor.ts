@@ -216,14 +216,17 @@ export async function processFile(
   };
 
   const window: Array<Promise<ChunkResult>> = [];
-  // Budget bytes taken for input not yet handed to a chunk (a chunk carries them until written).
+  // Budget: bytes taken for input not yet handed to a chunk (a chunk carries them until it is
+  // written). A chunk is charged the lines it holds; a line still being read, or an unfinished
+  // multi-line object, stays charged to the file until its record is in a chunk.
   const holder = {};
-  let unsubmitted = 0;
+  let consumed = 0; // bytes of the lines given to the assembler since the last chunk
   let pending: AssembledRecord[] = [];
   const submit = async (records: AssembledRecord[]) => {
     report.records += records.length;
-    const p = resolveChunk(records, unsubmitted);
-    unsubmitted = 0;
+    const held = Math.min(consumed, assembler.heldChars);
+    const p = resolveChunk(records, consumed - held);
+    consumed = held;
     p.catch(() => {});
     window.push(p);
     while (window.length >= deps.chunkWindow) await emit(await (window.shift() as Promise<ChunkResult>));
@@ -243,7 +246,6 @@ export async function processFile(
         await flush();
         await deps.budget.take(holder, chunk.length, signal);
       }
-      unsubmitted += chunk.length;
       yield chunk;
     }
   }
@@ -261,7 +263,10 @@ export async function processFile(
     const input = budgeted(gunzipIf(info.key, raw));
     for await (const batch of readLines(input, deps.limits.maxRecordBytes)) {
       if (signal?.aborted) throw new Error("aborted: the service is shutting down");
-      for (const line of batch) assembler.push(line, pending);
+      for (const line of batch) {
+        consumed += line.size;
+        assembler.push(line, pending);
+      }
       if (pending.length >= deps.chunkRecords) {
         await submit(pending);
         pending = [];

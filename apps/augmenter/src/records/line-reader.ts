@@ -8,6 +8,8 @@ export interface RawLine {
   bytes?: Buffer;
   /** Set when the line was longer than the limit: `bytes` holds its first `maxLineBytes`. */
   overflowBytes?: number;
+  /** Bytes the line took in the input, its newline included. */
+  size: number;
 }
 
 /**
@@ -28,11 +30,12 @@ export async function* readLines(
   const make = (buf: Buffer): RawLine => {
     no += 1;
     if (overflow > 0) {
-      const line = { no, bytes: buf, overflowBytes: overflow };
+      const line = { no, bytes: buf, overflowBytes: overflow, size: overflow + 1 };
       overflow = 0;
       return line;
     }
-    return isUtf8(buf) ? { no, text: buf.toString("utf8") } : { no, bytes: buf };
+    const size = buf.length + 1;
+    return isUtf8(buf) ? { no, text: buf.toString("utf8"), size } : { no, bytes: buf, size };
   };
   const take = (tail: Buffer): Buffer => {
     if (parts.length === 0) return tail;

@@ -80,6 +80,11 @@ export class RecordAssembler {
 
   constructor(private readonly limits: AssemblerLimits) {}
 
+  /** Characters of an unfinished multi-line object held for the next record (0 when none). */
+  get heldChars(): number {
+    return this.group.length > 0 ? this.groupBytes : 0;
+  }
+
   push(line: RawLine, out: AssembledRecord[]): void {
     if (line.text === undefined) {
       this.flushGroup("object not closed before an unreadable line", out);

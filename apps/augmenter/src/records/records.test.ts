@@ -52,7 +52,7 @@ describe("readLines", () => {
     const got = await lines(["x".repeat(30), "y".repeat(30), "\nok\n"], 40);
     expect(got[0]).toMatchObject({ no: 1, overflowBytes: 60 });
     expect(got[0]?.bytes?.length).toBe(40);
-    expect(got[1]).toEqual({ no: 2, text: "ok" });
+    expect(got[1]).toEqual({ no: 2, text: "ok", size: 3 });
     const one = await lines(["z".repeat(100) + "\n"], 40);
     expect(one[0]).toMatchObject({ overflowBytes: 100 });
   });

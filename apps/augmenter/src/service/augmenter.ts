@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { ObjectInfo } from "@rl/s3";
 import { FileError, processFile, type FileProcessorDeps } from "../pipeline/file-processor";
@@ -44,6 +45,8 @@ export class Augmenter {
     private readonly options: AugmenterOptions,
   ) {
     this.coord = options.coordinator ?? new LocalCoordinator();
+    // Every chunk waiting on the model or L2 listens for the shutdown: many, by design.
+    setMaxListeners(0, this.abort.signal);
   }
 
   /**
@@ -57,6 +60,7 @@ export class Augmenter {
   ): Promise<{ reports: FileReport[]; elsewhere: string[]; unreached: string[]; aborted: string[] }> {
     const reports: FileReport[] = [];
     const elsewhere: string[] = [];
+    const notStartedAfterStop: string[] = [];
     const aborted: string[] = [];
     let next = 0;
     const worker = async () => {
@@ -80,6 +84,12 @@ export class Augmenter {
         if (this.coord.shared && (await this.discovery.isDone(info.key, info.etag))) {
           await lease.release().catch(() => {});
           continue; // another worker finished it since the listing
+        }
+        if (this.stopping) {
+          // Stopped while this worker waited for the lease: the file is not started.
+          await lease.release().catch(() => {});
+          notStartedAfterStop.push(info.key);
+          break;
         }
         this.metrics.inFlight.inc();
         try {
@@ -132,7 +142,7 @@ export class Augmenter {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.fileConcurrency, files.length) }, worker));
-    const unreached = files.slice(next).map((f) => f.key);
+    const unreached = [...notStartedAfterStop, ...files.slice(next).map((f) => f.key)];
     return { reports, elsewhere, unreached, aborted };
   }
 
