@@ -33,6 +33,25 @@ function fakeModel(
   };
   return { model, calls };
 }
+/** An L2 that fails every call while `l2.down` is set, over a MemoryStore (`inner`). */
+function flakyStore(down: boolean) {
+  const l2 = { down };
+  const inner = new MemoryStore();
+  const flaky: SeniorityStore = {
+    description: "flaky",
+    getMany: async (k) => {
+      if (l2.down) throw new Error("ECONNREFUSED");
+      return inner.getMany(k);
+    },
+    setMany: async (e) => {
+      if (l2.down) throw new Error("ECONNREFUSED");
+      return inner.setMany(e);
+    },
+    close: async () => {},
+  };
+  return { flaky, inner, l2 };
+}
+
 const grpcError = (code: grpc.status) =>
   Object.assign(new Error(grpc.status[code]), { code, details: "injected" });
 const fast: Partial<SchedulerOptions> = {
@@ -280,20 +299,7 @@ describe("InferenceScheduler time accounts", () => {
   });
 
   it("pauses model calls while L2 cannot store, then stores what waited and goes on", async () => {
-    let down = true;
-    const inner = new MemoryStore();
-    const flaky: SeniorityStore = {
-      description: "flaky",
-      getMany: async (k) => {
-        if (down) throw new Error("ECONNREFUSED");
-        return inner.getMany(k);
-      },
-      setMany: async (e) => {
-        if (down) throw new Error("ECONNREFUSED");
-        return inner.setMany(e);
-      },
-      close: async () => {},
-    };
+    const { flaky, inner, l2 } = flakyStore(true);
     const outages: string[] = [];
     const cache = new TwoTierCache(flaky, 100, {
       probeMs: 20,
@@ -309,7 +315,7 @@ describe("InferenceScheduler time accounts", () => {
     const second = s.request(pair(2)).value;
     await new Promise((r) => setTimeout(r, 150));
     expect(calls).toHaveLength(1);
-    down = false;
+    l2.down = false;
     expect(await second).toBe(expected(pair(2)));
     expect(calls).toHaveLength(2);
     expect(await inner.getMany([pairKey(pair(1).key), pairKey(pair(2).key)])).toEqual([
@@ -323,29 +329,16 @@ describe("InferenceScheduler time accounts", () => {
   });
 
   it("stores answers that waited for L2 as soon as it is back, even when no other work comes", async () => {
-    let down = false;
-    const inner = new MemoryStore();
-    const flaky: SeniorityStore = {
-      description: "flaky",
-      getMany: async (k) => {
-        if (down) throw new Error("ECONNREFUSED");
-        return inner.getMany(k);
-      },
-      setMany: async (e) => {
-        if (down) throw new Error("ECONNREFUSED");
-        return inner.setMany(e);
-      },
-      close: async () => {},
-    };
+    const { flaky, inner, l2 } = flakyStore(false);
     const cache = new TwoTierCache(flaky, 100, { probeMs: 20 });
     const { model } = fakeModel(() => {
-      down = true; // L2 goes while the pair is at the model
+      l2.down = true; // L2 goes while the pair is at the model
       return undefined;
     });
     const s = new InferenceScheduler(model, cache, fast);
     expect(await s.request(pair(7)).value).toBe(expected(pair(7)));
     expect(s.stats().unstored).toBe(1);
-    down = false;
+    l2.down = false;
     await new Promise((r) => setTimeout(r, 150));
     expect(s.stats().unstored).toBe(0);
     expect(await inner.getMany([pairKey(pair(7).key)])).toEqual([expected(pair(7))]);
