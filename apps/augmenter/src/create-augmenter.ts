@@ -213,7 +213,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
   // Bounded: a shutdown must not wait on a dependency that does not answer.
   const close = async () => {
     // Answers that waited for L2 get one last chance to be stored, or the next run pays again.
-    await withTimeout(scheduler.storeUnstored(), 2_000);
+    if (cache.availability.up) await withTimeout(scheduler.storeUnstored(), 2_000);
     const lost = scheduler.stats().unstored;
     if (lost > 0)
       log.error(

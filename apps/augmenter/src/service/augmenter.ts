@@ -130,7 +130,9 @@ export class Augmenter {
         } finally {
           this.metrics.inFlight.dec();
           if (lease.lost) this.log.warn({ file: info.key }, "the file's lease lapsed while it was processed");
-          await lease
+          // While stopping, a lease store that does not answer must not hold the shutdown: an
+          // unreleased lease lapses on its own (or is freed when its process is gone).
+          const released = lease
             .release()
             .catch((err: Error) =>
               this.log.warn(
@@ -138,6 +140,9 @@ export class Augmenter {
                 "cannot release the file's lease; it expires",
               ),
             );
+          await (this.stopping
+            ? Promise.race([released, new Promise((r) => setTimeout(r, 1_000).unref())])
+            : released);
         }
       }
     };
