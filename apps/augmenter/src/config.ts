@@ -33,7 +33,7 @@ export const AUGMENTER_OPTIONS = {
   cacheUrl: {
     ...option.string(
       "cache-url",
-      "L2 cache: redis://, rediss://, redis-cluster://host:port,… (Redis Cluster), lmdb:///path or lmdb:relative/path (embedded), memcached://, memory:",
+      "L2 cache: redis://, rediss://, redis-cluster://host:port,… (Redis Cluster), lmdb:///path or lmdb:relative/path (embedded), memcached://, memory:. The default's .data/ is the data directory (--data-dir), not the working directory",
       {
         env: "CACHE_URL",
         default: "lmdb:.data/cache",
@@ -46,6 +46,11 @@ export const AUGMENTER_OPTIONS = {
       return raw;
     },
   },
+  dataDir: option.optionalString(
+    "data-dir",
+    "Where the default embedded cache lives (<dir>/cache), whatever the working directory (default: the checkout's .data/ when run from it, else $XDG_DATA_HOME/seniority-augmenter)",
+    { env: "DATA_DIR" },
+  ),
   modelVersion: option.string("model-version", "Cache namespace; a new model version starts an empty one", {
     env: "MODEL_VERSION",
     default: "v1",

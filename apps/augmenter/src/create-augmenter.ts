@@ -39,6 +39,15 @@ function openStore(flag: string, env: string, uri: string, o: AugmenterConfig): 
   }
 }
 
+/** A client library's error as an operator reads it: ioredis's retry wording means "no connection". */
+function plainCause(err: Error): string {
+  return /max retries per request|Connection is closed|Stream isn't writeable|enableOfflineQueue/i.test(
+    err.message,
+  )
+    ? "no connection (the client gave up after its reconnect attempts)"
+    : err.message;
+}
+
 /** Settles when `p` does or after `ms`, whichever is first; a failure is not the caller's concern. */
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -76,7 +85,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       onDown: (err) => {
         metrics.l2Outages.inc();
         log.error(
-          { cause: err.message },
+          { cause: plainCause(err) },
           `L2 cache unreachable (${cacheVariable}): model calls paused and files wait where they are until it answers; nothing is lost`,
         );
       },
@@ -96,7 +105,9 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
     fileLeaseMs: o.fileLeaseMs,
     pairClaimMs: o.pairClaimMs,
     ...(o.workerId ? { workerId: o.workerId } : {}),
-    onWarning: (m: string, err: Error) => log.warn({ error: err.message }, m),
+    onWarning: (m: string, err: Error) => {
+      if (cache.availability.up) log.warn({ error: plainCause(err) }, m);
+    },
   };
   const coordinator: Coordinator =
     site?.kind === "redis"
@@ -145,6 +156,8 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
           log.warn({ pairs: e.pairs, attempt: e.attempt, error: e.error.message }, "model call failed");
       },
       onCoordinationError: (err, what) => {
+        // While L2 is down (the same Redis), its one outage line says it all.
+        if (!cache.availability.up) return;
         log.warn(
           { error: err.message },
           `coordination failed while ${what}; this batch goes on uncoordinated`,
@@ -153,7 +166,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       onCacheWriteError: (err, pairs) => {
         metrics.cacheWriteErrors.inc();
         log.error(
-          { pairs, cause: err.message },
+          { pairs, cause: plainCause(err) },
           `L2 cache write failed (${cacheVariable}): the ${pairs} answers serve their files and are stored once it answers`,
         );
       },
@@ -212,7 +225,9 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
 
   // Bounded: a shutdown must not wait on a dependency that does not answer.
   const close = async () => {
-    // Answers that waited for L2 get one last chance to be stored, or the next run pays again.
+    // Calls already out are answered and stored rather than paid for again by the next run; then
+    // answers that waited for L2 get one last chance to be stored.
+    await scheduler.drain(2_000);
     if (cache.availability.up) await withTimeout(scheduler.storeUnstored(), 2_000);
     const lost = scheduler.stats().unstored;
     if (lost > 0)

@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { pino } from "pino";
 import { ConfigError, createProgress, formatHelp, parseOptions } from "@rl/cli";
 import { KEY_ENCODING } from "@rl/cache";
 import { AUGMENTER_OPTIONS } from "./config";
 import { runCacheCommand } from "./cache-ops/cache-command";
 import { createAugmenter } from "./create-augmenter";
+import { defaultDataDir } from "./data-dir";
 import { formatSummary, type StopSignal } from "./service/run-report";
 
 const USAGE = `usage: augmenter <command> [options]
@@ -23,11 +24,23 @@ const SIGNAL_EXIT_CODES: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 14
 
 async function main(): Promise<number> {
   const {
-    values: o,
+    values: parsed,
     positionals,
     help,
     sources,
   } = parseOptions(AUGMENTER_OPTIONS, process.argv.slice(2), process.env);
+  // The default cache lives in the data directory, not wherever the command was started: a cron
+  // job and a manual run share it (and its coordination) whatever their working directories.
+  const o =
+    sources.cacheUrl === "default"
+      ? {
+          ...parsed,
+          cacheUrl: `lmdb:${join(
+            defaultDataDir({ DATA_DIR: parsed.dataDir, XDG_DATA_HOME: process.env.XDG_DATA_HOME }),
+            "cache",
+          )}`,
+        }
+      : parsed;
   const command = positionals[0];
   if (help || command === undefined) {
     process.stdout.write(formatHelp(USAGE, AUGMENTER_OPTIONS));

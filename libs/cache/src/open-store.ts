@@ -42,6 +42,8 @@ export interface OpenStoreOptions {
   modelVersion: string;
   /** The pair-key encoding whose namespace to open; only cache admin opens another. @default KEY_ENCODING */
   keyEncoding?: number;
+  /** Do not create a namespace that does not exist (Redis): for commands that only look. @default false */
+  readOnly?: boolean;
   /** Sizes the Redis bucket count of a new namespace. @default 20_000_000 */
   expectedPairs?: number;
   onWarning?: (message: string) => void;
@@ -131,6 +133,7 @@ export async function openSeniorityStore(url: string, opened: OpenStoreOptions):
       modelVersion: options.modelVersion,
       ...(options.expectedPairs ? { expectedPairs: options.expectedPairs } : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      ...(options.readOnly ? { readOnly: true } : {}),
     },
     redactUrl(url),
   );

@@ -17,6 +17,12 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
   /** Told when Redis holds a bucket count other than the configured one. */
   onWarning?: (message: string) => void;
+  /**
+   * Open without creating (`cache stats`, `export`): a namespace that does not exist reads as
+   * empty and its bucket count is not fixed, so a look does not size it for whoever looked.
+   * @default false
+   */
+  readOnly?: boolean;
 }
 
 /** Fields per bucket aimed for: far below Redis's 512-entry listpack limit even at 2× growth. */
@@ -134,8 +140,17 @@ export class RedisStore implements SeniorityStore {
     const store = new RedisStore(redis, options, description);
     const configured = bucketCountFor(options.expectedPairs ?? 20_000_000);
     const metaKey = `${store.namespace}:meta`;
-    await redis.hsetnx(metaKey, "buckets", String(configured));
-    await redis.hsetnx(metaKey, "layout", REDIS_LAYOUT);
+    if (options.readOnly) {
+      const [b, l] = await redis.hmget(metaKey, "buckets", "layout");
+      if (b === null && l === null) {
+        store.buckets = configured;
+        store.created = false;
+        return store;
+      }
+    } else {
+      await redis.hsetnx(metaKey, "buckets", String(configured));
+      await redis.hsetnx(metaKey, "layout", REDIS_LAYOUT);
+    }
     const [buckets, layout] = await redis.hmget(metaKey, "buckets", "layout");
     if (layout !== REDIS_LAYOUT) {
       throw new Error(
@@ -156,6 +171,9 @@ export class RedisStore implements SeniorityStore {
     store.buckets = stored;
     return store;
   }
+
+  /** False when opened read-only and the namespace does not exist yet. */
+  created = true;
 
   get bucketCount(): number {
     return this.buckets;

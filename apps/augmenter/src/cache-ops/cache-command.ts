@@ -49,6 +49,7 @@ async function openStore(
   o: AugmenterConfig,
   modelVersion = o.modelVersion,
   keyEncoding = Number(o.keyEncoding),
+  readOnly = false,
 ): Promise<SeniorityStore> {
   if (o.cacheUrl === "memory:")
     throw new ConfigError(
@@ -57,6 +58,7 @@ async function openStore(
   return openSeniorityStore(o.cacheUrl, {
     modelVersion,
     keyEncoding,
+    readOnly,
     expectedPairs: o.expectedPairs,
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   });
@@ -66,6 +68,22 @@ function needArg(args: string[], what: string): string {
   const v = args[0];
   if (!v) throw new ConfigError(`augmenter cache: ${what} is required\n${CACHE_USAGE}`);
   return v;
+}
+
+/** Pairs, bytes per pair and bucket health of a Redis namespace, with a warning when buckets left listpack. */
+async function printBucketStats(store: RedisStore, name: string): Promise<void> {
+  const s = await redisBucketStats(store);
+  out(
+    `namespace ${name}: ${s.pairs.toLocaleString("en-US")} pairs, ${s.bytesPerPair.toFixed(1)} bytes/pair (${(s.bytes / 1048576).toFixed(1)} MiB by MEMORY USAGE)`,
+  );
+  out(
+    `  buckets: ${s.bucketsUsed} used of ${s.bucketsConfigured}; fields per bucket min ${s.minFields}, avg ${s.avgFields.toFixed(1)}, max ${s.maxFields}; encodings ${JSON.stringify(s.encodings)}`,
+  );
+  if (s.nonCompact.length > 0) {
+    out(
+      `  WARNING: ${s.nonCompact.length >= 10 ? "10 or more" : s.nonCompact.length} buckets left the compact listpack encoding (e.g. ${s.nonCompact[0]}), so they cost several times more memory. Fix: raise Redis's hash-max-listpack-entries above ${s.maxFields}, or move to a namespace sized for more pairs (EXPECTED_PAIRS, then cache export / restore).`,
+    );
+  }
 }
 
 export async function runCacheCommand(
@@ -123,7 +141,7 @@ export async function runCacheCommand(
     }
     case "export": {
       const dest = needArg(rest, "the destination file or S3 URI");
-      const store = await openStore(o);
+      const store = await openStore(o, o.modelVersion, Number(o.keyEncoding), true);
       let pairs = 0;
       try {
         const entries =
@@ -211,7 +229,7 @@ export async function runCacheCommand(
       return 0;
     }
     case "stats": {
-      const store = await openStore(o);
+      const store = await openStore(o, o.modelVersion, Number(o.keyEncoding), true);
       try {
         if (store instanceof RedisStore) {
           const names = (await redisNamespaces(store.client)).map((ns) => {
@@ -223,18 +241,9 @@ export async function runCacheCommand(
             out(
               "  superseded namespaces are never read by the service; drop one with: augmenter cache drop --model-version <version> --key-encoding 1",
             );
-          const s = await redisBucketStats(store);
-          out(
-            `namespace ${label(o.modelVersion, Number(o.keyEncoding))}: ${s.pairs.toLocaleString("en-US")} pairs, ${s.bytesPerPair.toFixed(1)} bytes/pair (${(s.bytes / 1048576).toFixed(1)} MiB by MEMORY USAGE)`,
-          );
-          out(
-            `  buckets: ${s.bucketsUsed} used of ${s.bucketsConfigured}; fields per bucket min ${s.minFields}, avg ${s.avgFields.toFixed(1)}, max ${s.maxFields}; encodings ${JSON.stringify(s.encodings)}`,
-          );
-          if (s.nonCompact.length > 0) {
-            out(
-              `  WARNING: ${s.nonCompact.length >= 10 ? "10 or more" : s.nonCompact.length} buckets left the compact listpack encoding (e.g. ${s.nonCompact[0]}), so they cost several times more memory. Fix: raise Redis's hash-max-listpack-entries above ${s.maxFields}, or move to a namespace sized for more pairs (EXPECTED_PAIRS, then cache export / restore).`,
-            );
-          }
+          if (!store.created)
+            out(`namespace ${label(o.modelVersion, Number(o.keyEncoding))}: not created yet (no pairs)`);
+          else await printBucketStats(store, label(o.modelVersion, Number(o.keyEncoding)));
         } else if (store instanceof LmdbStore) {
           const bytes = store.storageBytes();
           out(

@@ -119,6 +119,7 @@ export class InferenceScheduler {
   private lingerExpired = false;
   private closed = false;
   private waitingForL2 = false;
+  private draining = false;
   private unstored: Array<readonly [string, number]> = [];
   private readonly counters = {
     requested: 0,
@@ -239,7 +240,7 @@ export class InferenceScheduler {
   }
 
   private pump(): void {
-    while (this.inFlight < this.options.maxInFlight && !this.closed) {
+    while (this.inFlight < this.options.maxInFlight && !this.closed && !this.draining) {
       const retry = this.retryQueue[0];
       const ready =
         retry !== undefined ||
@@ -542,6 +543,17 @@ export class InferenceScheduler {
     }
     this.inFlight -= 1;
     this.pump();
+  }
+
+  /**
+   * Shutdown, before close(): sends nothing more, and waits up to `ms` for the calls already out,
+   * whose answers are then stored as usual. Answers the model has already computed are not
+   * thrown away to be paid for again by the next run.
+   */
+  async drain(ms: number): Promise<void> {
+    this.draining = true;
+    const until = Date.now() + ms;
+    while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   }
 
   /** Fails every pending request; later requests fail at once. */

@@ -198,6 +198,7 @@ export class Augmenter {
     const reports: FileReport[] = [];
     let ignored: string[] = [];
     let unfinished = { notStarted: [] as string[], aborted: [] as string[] };
+    let waitingSaid = false;
     // With other workers, "everything pending" includes files they hold: wait until those are
     // done too, or their leases lapse (a crashed worker) and this worker takes them over.
     for (;;) {
@@ -210,6 +211,13 @@ export class Augmenter {
         break;
       }
       if (pass.elsewhere.length === 0) break;
+      if (!waitingSaid) {
+        waitingSaid = true;
+        this.log.info(
+          { files: pass.elsewhere.length },
+          "waiting for files another process holds; a holder that is gone frees them when its lease lapses (FILE_LEASE_MS)",
+        );
+      }
       await new Promise((r) => setTimeout(r, Math.min(this.options.pollIntervalMs, 1_000)));
     }
     const finished = new Date();
