@@ -144,6 +144,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       maxAttempts: o.modelMaxAttempts,
       backoffBaseMs: o.modelBackoffMs,
       backoffMaxMs: o.modelBackoffMaxMs,
+      claimRenewMs: Math.max(1_000, Math.floor(o.pairClaimMs / 3)),
       coordinator,
     },
     {

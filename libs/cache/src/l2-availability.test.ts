@@ -41,4 +41,22 @@ describe("L2Availability", () => {
     await expect(closed).rejects.toThrow(/closed/);
     await expect(a.whenUp()).rejects.toThrow(/closed/);
   });
+
+  it("announces a relapse soon after recovery only once (writes refused while reads answer)", async () => {
+    const events: string[] = [];
+    const a = new L2Availability(
+      async () => {},
+      {
+        onDown: () => events.push("down"),
+        onUp: () => events.push("up"),
+      },
+      5,
+    );
+    for (let i = 0; i < 3; i++) {
+      a.failed(new Error("READONLY"));
+      await a.whenUp();
+    }
+    expect(events).toEqual(["down", "up"]);
+    a.close();
+  });
 });

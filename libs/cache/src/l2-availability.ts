@@ -2,7 +2,9 @@
  * Whether the shared store (L2) answers, as seen by one process.
  *
  * States and transitions:
- * - UP: calls go through. A caller whose call failed reports it with `failed()`: DOWN.
+ * - UP: calls go through. A caller whose call failed reports it with `failed()`: DOWN (announced
+ *   with onDown, unless it relapses within `quietMs` of the last recovery: then it is silent, and
+ *   so is its end).
  * - DOWN: callers wait in `whenUp()`; a probe (one small read) runs every `probeMs`. The first
  *   probe that succeeds: UP, and every waiter wakes. `close()` in either state: CLOSED.
  * - CLOSED: waiters and later callers of `whenUp()` are rejected; no probe runs.
@@ -20,6 +22,9 @@ export interface L2AvailabilityEvents {
 
 export class L2Availability {
   private downSince: number | undefined;
+  private lastUpAt = Number.NEGATIVE_INFINITY;
+  /** Whether this outage was announced (onDown); a relapse soon after recovery is not. */
+  private announced = false;
   private error: Error | undefined;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
@@ -30,6 +35,7 @@ export class L2Availability {
     private readonly events: L2AvailabilityEvents = {},
     private readonly probeMs = 1_000,
     private readonly now: () => number = Date.now,
+    private readonly quietMs = 30_000,
   ) {}
 
   get up(): boolean {
@@ -45,7 +51,10 @@ export class L2Availability {
     if (this.closed || this.downSince !== undefined) return;
     this.downSince = this.now();
     this.error = error;
-    this.events.onDown?.(error);
+    // An L2 that answers reads (the probe) but refuses writes comes back and fails again every
+    // probe: one announced outage per quiet period, not a pair of log lines a second.
+    this.announced = this.downSince - this.lastUpAt >= this.quietMs;
+    if (this.announced) this.events.onDown?.(error);
     this.schedule();
   }
 
@@ -99,7 +108,8 @@ export class L2Availability {
     const downMs = this.now() - this.downSince;
     this.downSince = undefined;
     this.error = undefined;
-    this.events.onUp?.(downMs);
+    this.lastUpAt = this.now();
+    if (this.announced) this.events.onUp?.(downMs);
     for (const w of this.waiters) w.resolve();
     this.waiters.clear();
   }

@@ -356,4 +356,41 @@ describe("InferenceScheduler time accounts", () => {
     expect(await r.value).toBe(5);
     expect(calls).toHaveLength(0);
   });
+
+  it("renews the claims it holds while the model takes longer than their TTL, and stops once released", async () => {
+    const renewals: string[][] = [];
+    const coordinator: Coordinator = {
+      shared: true,
+      workerId: "w",
+      leaseFile: async () => ({ lost: false, release: async () => {} }),
+      reserveModelPairs: async () => 0,
+      claimPairs: async (keys) => {
+        renewals.push(keys.map((k) => k.toString("hex")));
+        return keys.map(() => true);
+      },
+      releasePairs: async () => {},
+      close: async () => {},
+    };
+    const slow: SeniorityModel = {
+      async infer(batch) {
+        await new Promise((r) => setTimeout(r, 120));
+        return batch.map((r) => ({ uuid: r.uuid, seniority: truth(r) }));
+      },
+      close() {},
+    };
+    const s = new InferenceScheduler(slow, new TwoTierCache(new MemoryStore(), 100), {
+      ...fast,
+      coordinator,
+      claimRenewMs: 25,
+    });
+    expect(await s.request(pair(9)).value).toBe(expected(pair(9)));
+    const key = storedKey(pairKey(pair(9).key)).toString("hex");
+    // The first claim, then renewals of the same claim while the call was out.
+    expect(renewals.length).toBeGreaterThanOrEqual(3);
+    expect(renewals.every((r) => r.length === 1 && r[0] === key)).toBe(true);
+    const after = renewals.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(renewals.length).toBeLessThanOrEqual(after + 1); // released: no more renewals
+    s.close();
+  });
 });

@@ -26,6 +26,12 @@ export interface SchedulerOptions {
   backoffBaseMs: number;
   /** @default 10_000 */
   backoffMaxMs: number;
+  /**
+   * Shared mode: how often the pair claims this worker holds are renewed, so a claim never lapses
+   * while its owner is still working on the pair (slow model, retries, answers waiting for L2).
+   * A third of the claim TTL. @default 40_000
+   */
+  claimRenewMs: number;
 }
 
 export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
@@ -38,6 +44,7 @@ export const DEFAULT_SCHEDULER_OPTIONS: SchedulerOptions = {
   maxAttempts: 5,
   backoffBaseMs: 250,
   backoffMaxMs: 10_000,
+  claimRenewMs: 40_000,
 };
 
 export interface SchedulerEvents {
@@ -141,6 +148,9 @@ export class InferenceScheduler {
   private readonly remote = new Map<string, Pair>();
   private watchTimer: NodeJS.Timeout | undefined;
   private readonly watchIntervalMs: number;
+  /** Shared mode: the claims this worker holds (pair key → stored key), renewed until released. */
+  private readonly held = new Map<string, Buffer>();
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly model: SeniorityModel,
@@ -339,8 +349,10 @@ export class InferenceScheduler {
     }
     const claimed: number[] = [];
     pairs.forEach((p, i) => {
-      if (mine[i]) claimed.push(i);
-      else this.remote.set(p.key, p);
+      if (mine[i]) {
+        claimed.push(i);
+        this.hold(p.key, stored[i] as Buffer);
+      } else this.remote.set(p.key, p);
     });
     if (this.remote.size > 0) this.watch();
     let cached: Array<number | undefined> = [];
@@ -382,7 +394,30 @@ export class InferenceScheduler {
     this.events.onCoordinationError?.(err, what);
   }
 
+  /** Notes a claim this worker holds, and keeps claims renewed while any are held. */
+  private hold(key: string, stored: Buffer): void {
+    this.held.set(key, stored);
+    if (this.renewTimer || this.closed) return;
+    this.renewTimer = setInterval(() => void this.renewClaims(), this.options.claimRenewMs);
+    this.renewTimer.unref?.();
+  }
+
+  private async renewClaims(): Promise<void> {
+    if (this.held.size === 0) {
+      clearInterval(this.renewTimer);
+      this.renewTimer = undefined;
+      return;
+    }
+    try {
+      // Claiming a pair this worker holds refreshes its TTL (both coordinators).
+      await this.coord.claimPairs([...this.held.values()]);
+    } catch (err) {
+      this.coordinationFailed(err as Error, "renewing pair claims");
+    }
+  }
+
   private async release(keys: string[]): Promise<void> {
+    for (const k of keys) this.held.delete(k);
     if (!this.coord.shared || keys.length === 0) return;
     try {
       await this.coord.releasePairs(keys.map((k) => storedKey(pairKey(k))));
@@ -432,7 +467,10 @@ export class InferenceScheduler {
       if (missing.length > 0) {
         const mine = await this.coord.claimPairs(missing.map((p) => storedKey(pairKey(p.key))));
         const taken = missing.filter((_, i) => mine[i]);
-        for (const p of taken) this.remote.delete(p.key);
+        for (const p of taken) {
+          this.remote.delete(p.key);
+          this.hold(p.key, storedKey(pairKey(p.key)));
+        }
         if (taken.length > 0 && !this.closed) {
           // The other worker's claim lapsed (it died or gave up): infer them here.
           this.enqueue(taken);
@@ -562,6 +600,8 @@ export class InferenceScheduler {
     clearTimeout(this.lingerTimer);
     clearTimeout(this.paceTimer);
     clearTimeout(this.watchTimer);
+    clearInterval(this.renewTimer);
+    this.held.clear();
     this.remote.clear();
     const err = new ModelError("inference scheduler closed while the pair was pending", "status", false);
     for (const w of this.waiters.values()) w.reject(err);
