@@ -144,7 +144,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       maxAttempts: o.modelMaxAttempts,
       backoffBaseMs: o.modelBackoffMs,
       backoffMaxMs: o.modelBackoffMaxMs,
-      claimRenewMs: Math.max(1_000, Math.floor(o.pairClaimMs / 3)),
+      claimRenewMs: Math.max(100, Math.floor(o.pairClaimMs / 3)),
       coordinator,
     },
     {
@@ -224,12 +224,15 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
     "augmenter starting",
   );
 
-  // Bounded: a shutdown must not wait on a dependency that does not answer.
+  // Bounded as a whole (4 s), well inside the 5 s main() allows after SHUTDOWN_GRACE_MS: a
+  // shutdown must not wait on a dependency that does not answer.
   const close = async () => {
+    const deadline = Date.now() + 4_000;
+    const left = (most: number) => Math.max(0, Math.min(most, deadline - Date.now()));
     // Calls already out are answered and stored rather than paid for again by the next run; then
     // answers that waited for L2 get one last chance to be stored.
-    await scheduler.drain(2_000);
-    if (cache.availability.up) await withTimeout(scheduler.storeUnstored(), 2_000);
+    await scheduler.drain(left(2_000));
+    if (cache.availability.up) await withTimeout(scheduler.storeUnstored(), left(1_500));
     const lost = scheduler.stats().unstored;
     if (lost > 0)
       log.error(
@@ -238,10 +241,10 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       );
     scheduler.close();
     cache.availability.close();
-    await withTimeout(coordinator.close(), 2_000);
+    await withTimeout(coordinator.close(), left(1_000));
     model.close();
-    await withTimeout(l2.close(), 2_000);
-    await withTimeout(http?.close() ?? Promise.resolve(), 2_000);
+    await withTimeout(l2.close(), left(1_000));
+    await withTimeout(http?.close() ?? Promise.resolve(), left(1_000));
   };
   return { augmenter, scheduler, metrics, cache, httpPort: http?.port, close };
 }

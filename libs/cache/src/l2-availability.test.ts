@@ -59,4 +59,29 @@ describe("L2Availability", () => {
     expect(events).toEqual(["down", "up"]);
     a.close();
   });
+
+  it("announces a quiet relapse once it has lasted quietMs", async () => {
+    let t = 0;
+    let answers = true;
+    const events: string[] = [];
+    const a = new L2Availability(
+      async () => {
+        if (!answers) throw new Error("down");
+      },
+      { onDown: () => events.push(`down@${t}`), onUp: () => events.push(`up@${t}`) },
+      5,
+      () => t,
+      1000,
+    );
+    a.failed(new Error("x"));
+    await a.whenUp();
+    t = 100;
+    answers = false;
+    a.failed(new Error("y")); // within quietMs of the last announcement: quiet for now
+    expect(events).toEqual(["down@0", "up@0"]);
+    t = 1200; // it lasts
+    await new Promise((r) => setTimeout(r, 30));
+    expect(events).toEqual(["down@0", "up@0", "down@1200"]);
+    a.close();
+  });
 });

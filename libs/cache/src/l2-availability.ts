@@ -2,9 +2,10 @@
  * Whether the shared store (L2) answers, as seen by one process.
  *
  * States and transitions:
- * - UP: calls go through. A caller whose call failed reports it with `failed()`: DOWN (announced
- *   with onDown, unless it relapses within `quietMs` of the last recovery: then it is silent, and
- *   so is its end).
+ * - UP: calls go through. A caller whose call failed reports it with `failed()`: DOWN, announced
+ *   with onDown at most once per `quietMs` (an L2 that answers the read probe but refuses writes
+ *   relapses every probe); an outage kept quiet that lasts `quietMs` is announced then. onUp
+ *   follows an announced outage only.
  * - DOWN: callers wait in `whenUp()`; a probe (one small read) runs every `probeMs`. The first
  *   probe that succeeds: UP, and every waiter wakes. `close()` in either state: CLOSED.
  * - CLOSED: waiters and later callers of `whenUp()` are rejected; no probe runs.
@@ -22,7 +23,8 @@ export interface L2AvailabilityEvents {
 
 export class L2Availability {
   private downSince: number | undefined;
-  private lastUpAt = Number.NEGATIVE_INFINITY;
+  private lastAnnouncedAt = Number.NEGATIVE_INFINITY;
+  private upAt = Number.NEGATIVE_INFINITY;
   /** Whether this outage was announced (onDown); a relapse soon after recovery is not. */
   private announced = false;
   private error: Error | undefined;
@@ -53,8 +55,8 @@ export class L2Availability {
     this.error = error;
     // An L2 that answers reads (the probe) but refuses writes comes back and fails again every
     // probe: one announced outage per quiet period, not a pair of log lines a second.
-    this.announced = this.downSince - this.lastUpAt >= this.quietMs;
-    if (this.announced) this.events.onDown?.(error);
+    this.announced = false;
+    this.maybeAnnounce();
     this.schedule();
   }
 
@@ -91,6 +93,21 @@ export class L2Availability {
     this.waiters.clear();
   }
 
+  /** When L2 last came back (ms since the epoch); -Infinity if it never went away. */
+  get recoveredAt(): number {
+    return this.upAt;
+  }
+
+  /** At most one announcement per `quietMs`, and none missed for an outage that lasts. */
+  private maybeAnnounce(): void {
+    if (this.announced || this.downSince === undefined) return;
+    const now = this.now();
+    if (now - this.lastAnnouncedAt < this.quietMs && now - this.downSince < this.quietMs) return;
+    this.announced = true;
+    this.lastAnnouncedAt = now;
+    this.events.onDown?.(this.error as Error);
+  }
+
   private schedule(): void {
     this.timer = setTimeout(() => void this.check(), this.probeMs);
     this.timer.unref?.();
@@ -101,14 +118,17 @@ export class L2Availability {
     try {
       await this.probe();
     } catch {
-      if (!this.closed) this.schedule();
+      if (!this.closed) {
+        this.maybeAnnounce(); // a relapse kept quiet, that has lasted: said now
+        this.schedule();
+      }
       return;
     }
     if (this.closed || this.downSince === undefined) return;
     const downMs = this.now() - this.downSince;
     this.downSince = undefined;
     this.error = undefined;
-    this.lastUpAt = this.now();
+    this.upAt = this.now();
     if (this.announced) this.events.onUp?.(downMs);
     for (const w of this.waiters) w.resolve();
     this.waiters.clear();

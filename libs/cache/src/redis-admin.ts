@@ -17,6 +17,17 @@ export interface BucketStats {
   bytesPerPair: number;
 }
 
+/**
+ * The bucket keys among `keys` of namespace `ns`: one segment after it. Leaves out the meta key
+ * and other keys under the namespace (pair claims `<ns>:claim:<hex>` of a running service).
+ */
+function bucketKeys(keys: string[], ns: string): string[] {
+  return keys.filter((k) => {
+    const rest = k.slice(ns.length + 1);
+    return rest !== "meta" && !rest.includes(":");
+  });
+}
+
 /** The nodes whose keys make up the data set: the masters of a cluster, or the one server. */
 function dataNodes(redis: RedisClient): Redis[] {
   return redis instanceof Cluster ? redis.nodes("master") : [redis];
@@ -51,7 +62,7 @@ export async function redisNamespaces(redis: RedisClient, prefix = "sen"): Promi
 /** Every stored (key, value) of the namespace, a SCAN page of buckets at a time. */
 export async function* redisEntries(store: RedisStore): AsyncIterable<Array<readonly [Buffer, number]>> {
   for await (const { node, keys } of scanKeys(store.client, `${store.namespace}:*`)) {
-    const buckets = keys.filter((k) => !k.endsWith(":meta"));
+    const buckets = bucketKeys(keys, store.namespace);
     // The raw reply (a flat array of Buffers): hgetallBuffer builds an object, whose string
     // keys would mangle the binary fields.
     const p = node.pipeline();
@@ -83,7 +94,7 @@ export async function redisBucketStats(store: RedisStore): Promise<BucketStats> 
     bytesPerPair: 0,
   };
   for await (const { node, keys } of scanKeys(store.client, `${store.namespace}:*`)) {
-    const buckets = keys.filter((k) => !k.endsWith(":meta"));
+    const buckets = bucketKeys(keys, store.namespace);
     const p = node.pipeline();
     for (const b of buckets) p.hlen(b).object("ENCODING", b).memory("USAGE", b, "SAMPLES", "0");
     const res = (await p.exec()) ?? [];

@@ -128,6 +128,8 @@ export class InferenceScheduler {
   private waitingForL2 = false;
   private draining = false;
   private unstored: Array<readonly [string, number]> = [];
+  /** Answers of `unstored` being written right now. */
+  private storing = 0;
   private readonly counters = {
     requested: 0,
     joined: 0,
@@ -169,7 +171,7 @@ export class InferenceScheduler {
   stats(): SchedulerStats {
     return {
       ...this.counters,
-      unstored: this.unstored.length,
+      unstored: this.unstored.length + this.storing,
       pending: this.waiters.size,
       queued: this.queue.length,
       inFlight: this.inFlight,
@@ -294,6 +296,9 @@ export class InferenceScheduler {
     this.cache.availability.whenUp().then(
       async () => {
         this.waitingForL2 = false;
+        // Claims may have lapsed during a long outage: take them back before anything else, so a
+        // peer that sees these pairs missing from L2 does not infer them while they are stored.
+        await this.renewClaims();
         await this.storeUnstored();
         this.pump();
       },
@@ -311,6 +316,7 @@ export class InferenceScheduler {
     if (this.unstored.length === 0) return;
     const entries = this.unstored;
     this.unstored = [];
+    this.storing += entries.length;
     try {
       this.counters.cacheWriteMs += await this.cache.storeMany(entries);
       void this.release(entries.map(([k]) => k));
@@ -318,6 +324,8 @@ export class InferenceScheduler {
       this.unstored.push(...entries);
       this.cache.availability.failed(err as Error);
       this.waitForL2();
+    } finally {
+      this.storing -= entries.length;
     }
   }
 
@@ -464,7 +472,10 @@ export class InferenceScheduler {
         else found.push([p.key, v]);
       });
       this.resolveRemote(found);
-      if (missing.length > 0) {
+      // Just after an outage, the owner of a lapsed claim may not have stored its answers yet:
+      // give it a few probe intervals before taking its pairs over.
+      const settling = Date.now() - this.cache.availability.recoveredAt < 3_000;
+      if (missing.length > 0 && !settling) {
         const mine = await this.coord.claimPairs(missing.map((p) => storedKey(pairKey(p.key))));
         const taken = missing.filter((_, i) => mine[i]);
         for (const p of taken) {

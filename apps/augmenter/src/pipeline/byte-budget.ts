@@ -58,11 +58,13 @@ export class ByteBudget {
   }
 
   give(holder: object, n: number): void {
-    if (n <= 0) return;
-    const h = (this.held.get(holder) ?? 0) - n;
-    if (h > 0) this.held.set(holder, h);
+    // Never more than the holder holds: an estimate on the caller's side must not grow the budget.
+    const have = this.held.get(holder) ?? 0;
+    const g = Math.min(n, have);
+    if (g <= 0) return;
+    if (have > g) this.held.set(holder, have - g);
     else this.held.delete(holder);
-    this.used -= n;
+    this.used -= g;
     this.grant();
   }
 
