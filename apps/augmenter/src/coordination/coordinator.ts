@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * What several augmenter processes sharing one raw prefix, one cache and one model agree on:
  * who processes a file, how fast all of them together call the model, and who infers a pair
@@ -66,4 +68,46 @@ export interface CoordinationOptions {
   pairClaimMs?: number;
   workerId?: string;
   onWarning?: (message: string, error: Error) => void;
+}
+
+/** A short, stable name for a long identifier (a raw location, a model address, a long key). */
+export const shortHash = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
+
+/**
+ * A lease its holder renews every third of `leaseMs` until released: the part both shared
+ * coordinators have in common. `renew` resolves false once the lease is found taken over
+ * (`lost`); a renewal that fails is reported and tried again at the next tick. `timers` is the
+ * coordinator's set, cleared on close.
+ */
+export function renewedLease(o: {
+  leaseMs: number;
+  renew: () => Promise<boolean>;
+  release: () => Promise<void>;
+  timers: Set<NodeJS.Timeout>;
+  onRenewError: (err: Error) => void;
+}): FileLease {
+  let lost = false;
+  const timer = setInterval(
+    () => {
+      o.renew().then(
+        (ok) => {
+          if (!ok) lost = true;
+        },
+        (err: Error) => o.onRenewError(err),
+      );
+    },
+    Math.max(100, Math.floor(o.leaseMs / 3)),
+  );
+  timer.unref();
+  o.timers.add(timer);
+  return {
+    get lost() {
+      return lost;
+    },
+    release: async () => {
+      clearInterval(timer);
+      o.timers.delete(timer);
+      await o.release();
+    },
+  };
 }

@@ -1,8 +1,14 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import type { RecordSpace, RecordTxn } from "@rl/cache";
-import type { CoordinationOptions, Coordinator, FileLease } from "./coordinator";
+import {
+  renewedLease,
+  shortHash,
+  type CoordinationOptions,
+  type Coordinator,
+  type FileLease,
+} from "./coordinator";
 
 export type LmdbCoordinatorOptions = CoordinationOptions;
 
@@ -16,8 +22,6 @@ interface Holder {
   /** Date.now() after which the record is free whoever holds it. */
   exp: number;
 }
-
-const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
 
 function pidScope(): string {
   try {
@@ -72,9 +76,9 @@ export class LmdbCoordinator implements Coordinator {
     private readonly o: LmdbCoordinatorOptions,
   ) {
     this.workerId = o.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-    this.leasePrefix = `lease:${short(o.rawLocation)}:`;
+    this.leasePrefix = `lease:${shortHash(o.rawLocation)}:`;
     this.claimPrefix = `claim:${o.modelVersion}:`;
-    this.rateKey = `rate:${short(o.modelAddress)}`;
+    this.rateKey = `rate:${shortHash(o.modelAddress)}`;
     this.leaseMs = o.fileLeaseMs ?? 60_000;
     this.claimMs = o.pairClaimMs ?? 120_000;
   }
@@ -103,7 +107,7 @@ export class LmdbCoordinator implements Coordinator {
   async leaseFile(key: string, etag: string): Promise<FileLease | undefined> {
     const name = `${key}@${etag}`;
     // LMDB keys stop at 1,978 bytes; a name that long is hashed.
-    const k = this.leasePrefix + (Buffer.byteLength(name) > 1000 ? short(name) : name);
+    const k = this.leasePrefix + (Buffer.byteLength(name) > 1000 ? shortHash(name) : name);
     const token = `${this.workerId}:${randomBytes(4).toString("hex")}`;
     const got = this.space.update((t) => {
       if (!this.takeable(t, k, Date.now(), memo(processAlive))) return false;
@@ -111,37 +115,21 @@ export class LmdbCoordinator implements Coordinator {
       return true;
     });
     if (!got) return undefined;
-    let lost = false;
-    const timer = setInterval(
-      () => {
-        try {
-          const ok = this.space.update((t) => {
-            const h = t.get(k) as Holder | undefined;
-            if (h?.token !== token) return false;
-            t.put(k, this.holder(this.leaseMs, token));
-            return true;
-          });
-          if (!ok) lost = true;
-        } catch (err) {
-          this.o.onWarning?.(`cannot renew the lease on ${key}`, err as Error);
-        }
-      },
-      Math.max(100, Math.floor(this.leaseMs / 3)),
-    );
-    timer.unref();
-    this.timers.add(timer);
-    return {
-      get lost() {
-        return lost;
-      },
-      release: async () => {
-        clearInterval(timer);
-        this.timers.delete(timer);
+    return renewedLease({
+      leaseMs: this.leaseMs,
+      renew: async () =>
+        this.space.update((t) => {
+          if ((t.get(k) as Holder | undefined)?.token !== token) return false;
+          t.put(k, this.holder(this.leaseMs, token));
+          return true;
+        }),
+      release: async () =>
         this.space.update((t) => {
           if ((t.get(k) as Holder | undefined)?.token === token) t.remove(k);
-        });
-      },
-    };
+        }),
+      timers: this.timers,
+      onRenewError: (err) => this.o.onWarning?.(`cannot renew the lease on ${key}`, err),
+    });
   }
 
   async reserveModelPairs(n: number): Promise<number> {

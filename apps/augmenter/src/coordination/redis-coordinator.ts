@@ -1,7 +1,13 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { groupBySlot, sendPerNode, type RedisClient, type SlotCall } from "@rl/cache";
-import type { CoordinationOptions, Coordinator, FileLease } from "./coordinator";
+import {
+  renewedLease,
+  shortHash,
+  type CoordinationOptions,
+  type Coordinator,
+  type FileLease,
+} from "./coordinator";
 
 export interface RedisCoordinatorOptions extends CoordinationOptions {
   /** Key prefix of this deployment's coordination keys. @default "sen" */
@@ -37,8 +43,6 @@ interface CoordinationCommands {
   senReserve(key: string, n: number, rate: number): Promise<string>;
 }
 
-const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 12);
-
 /**
  * Coordination on the Redis (or Redis Cluster) that holds the cache, with Redis's own
  * primitives: leases are `SET NX PX` keys renewed by their holder, the model rate is one GCRA
@@ -62,9 +66,9 @@ export class RedisCoordinator implements Coordinator {
   ) {
     this.workerId = o.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
     const p = o.keyPrefix ?? "sen";
-    this.prefix = `${p}:lease:${short(o.rawLocation)}`;
+    this.prefix = `${p}:lease:${shortHash(o.rawLocation)}`;
     this.claimPrefix = `${p}:${o.modelVersion}:claim`;
-    this.rateKey = `${p}:rate:${short(o.modelAddress)}`;
+    this.rateKey = `${p}:rate:${shortHash(o.modelAddress)}`;
     this.leaseMs = o.fileLeaseMs ?? 60_000;
     this.claimMs = o.pairClaimMs ?? 120_000;
     redis.defineCommand("senAcquire", { numberOfKeys: 1, lua: ACQUIRE });
@@ -83,30 +87,15 @@ export class RedisCoordinator implements Coordinator {
     const k = this.leaseKey(key, etag);
     const token = `${this.workerId}:${randomBytes(4).toString("hex")}`;
     if ((await this.redis.senAcquire(k, token, this.leaseMs, `${this.workerId}:`)) !== 1) return undefined;
-    let lost = false;
-    const timer = setInterval(
-      () => {
-        this.redis.senRenew(k, token, this.leaseMs).then(
-          (ok) => {
-            if (!ok) lost = true;
-          },
-          (err: Error) => this.o.onWarning?.(`cannot renew the lease on ${key}`, err),
-        );
-      },
-      Math.max(100, Math.floor(this.leaseMs / 3)),
-    );
-    timer.unref();
-    this.timers.add(timer);
-    return {
-      get lost() {
-        return lost;
-      },
+    return renewedLease({
+      leaseMs: this.leaseMs,
+      renew: async () => (await this.redis.senRenew(k, token, this.leaseMs)) === 1,
       release: async () => {
-        clearInterval(timer);
-        this.timers.delete(timer);
         await this.redis.senRelease(1, k, token);
       },
-    };
+      timers: this.timers,
+      onRenewError: (err) => this.o.onWarning?.(`cannot renew the lease on ${key}`, err),
+    });
   }
 
   async reserveModelPairs(n: number): Promise<number> {
