@@ -89,6 +89,12 @@ interface Waiter {
   reject(e: Error): void;
 }
 
+/** A pair waiting for a batch, with its encoded size (batches are cut by bytes too). */
+interface Queued {
+  pair: Pair;
+  bytes: number;
+}
+
 interface Batch {
   pairs: Pair[];
   attempt: number;
@@ -115,9 +121,8 @@ interface Batch {
  */
 export class InferenceScheduler {
   private readonly waiters = new Map<string, Waiter>();
-  private queue: Pair[] = [];
+  private queue: Queued[] = [];
   private queuedBytes = 0;
-  private readonly wireBytes = new Map<string, number>();
   private readonly retryQueue: Batch[] = [];
   private inFlight = 0;
   private nextSendAt = 0;
@@ -221,19 +226,11 @@ export class InferenceScheduler {
     return { value: promise, fresh: true };
   }
 
-  private bytesOf(pair: Pair): number {
-    let n = this.wireBytes.get(pair.key);
-    if (n === undefined) {
-      n = pairWireBytes(pair);
-      this.wireBytes.set(pair.key, n);
-    }
-    return n;
-  }
-
   private enqueue(pairs: readonly Pair[]): void {
-    for (const p of pairs) {
-      this.queue.push(p);
-      this.queuedBytes += this.bytesOf(p);
+    for (const pair of pairs) {
+      const bytes = pairWireBytes(pair);
+      this.queue.push({ pair, bytes });
+      this.queuedBytes += bytes;
     }
   }
 
@@ -242,13 +239,13 @@ export class InferenceScheduler {
     let n = 0;
     let bytes = 0;
     while (n < this.queue.length && n < this.options.batchSize) {
-      const b = this.bytesOf(this.queue[n] as Pair);
+      const b = (this.queue[n] as Queued).bytes;
       if (n > 0 && bytes + b > this.options.maxRequestBytes) break;
       bytes += b;
       n += 1;
     }
     this.queuedBytes -= bytes;
-    return this.queue.splice(0, n);
+    return this.queue.splice(0, n).map((q) => q.pair);
   }
 
   private pump(): void {
@@ -444,11 +441,10 @@ export class InferenceScheduler {
     }
   }
 
-  /** Removes a pending pair's waiter (and its size note) and returns it. */
+  /** Removes a pending pair's waiter and returns it. */
   private settle(key: string): Waiter | undefined {
     const w = this.waiters.get(key);
     this.waiters.delete(key);
-    this.wireBytes.delete(key);
     return w;
   }
 
@@ -617,7 +613,6 @@ export class InferenceScheduler {
     const err = new ModelError("inference scheduler closed while the pair was pending", "status", false);
     for (const w of this.waiters.values()) w.reject(err);
     this.waiters.clear();
-    this.wireBytes.clear();
     this.queue = [];
     this.queuedBytes = 0;
     this.retryQueue.length = 0;

@@ -1,4 +1,4 @@
-import type { UnusableReason } from "@rl/cache";
+import { UNUSABLE_REASONS, type UnusableReason } from "@rl/cache";
 
 export interface FileTimings {
   /** Wall time of the whole file. */
@@ -53,7 +53,10 @@ export function emptyFileReport(key: string, etag: string): FileReport {
     outputLines: 0,
     deadLetters: 0,
     nullSeniority: 0,
-    nullSeniorityBy: { missing: 0, empty: 0, "too-long": 0, "too-large": 0 },
+    nullSeniorityBy: Object.fromEntries(UNUSABLE_REASONS.map((r) => [r, 0])) as Record<
+      UnusableReason,
+      number
+    >,
     blankLines: 0,
     distinctPairs: 0,
     l1Hits: 0,
