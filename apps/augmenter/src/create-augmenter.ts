@@ -15,6 +15,7 @@ import { AugmenterMetrics } from "./service/augmenter-metrics";
 import { Discovery } from "./service/discovery";
 import { startHttpServer } from "./service/http-server";
 import { assertSeparateLocations } from "./service/locations";
+import { settleWithin } from "./service/settle-within";
 
 export type AugmenterConfig = OptionValues<typeof AUGMENTER_OPTIONS>;
 
@@ -46,18 +47,6 @@ function plainCause(err: Error): string {
   )
     ? "no connection (the client gave up after its reconnect attempts)"
     : err.message;
-}
-
-/** Settles when `p` does or after `ms`, whichever is first; a failure is not the caller's concern. */
-async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    p.catch(() => {}),
-    new Promise<void>((r) => {
-      timer = setTimeout(r, ms);
-    }),
-  ]);
-  clearTimeout(timer);
 }
 
 /** Wires the whole service from validated options; `main.ts` and the tests both use it. */
@@ -232,7 +221,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
     // Calls already out are answered and stored rather than paid for again by the next run; then
     // answers that waited for L2 get one last chance to be stored.
     await scheduler.drain(left(2_000));
-    if (cache.availability.up) await withTimeout(scheduler.storeUnstored(), left(1_500));
+    if (cache.availability.up) await settleWithin(scheduler.storeUnstored(), left(1_500));
     const lost = scheduler.stats().unstored;
     if (lost > 0)
       log.error(
@@ -241,10 +230,10 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       );
     scheduler.close();
     cache.availability.close();
-    await withTimeout(coordinator.close(), left(1_000));
+    await settleWithin(coordinator.close(), left(1_000));
     model.close();
-    await withTimeout(l2.close(), left(1_000));
-    await withTimeout(http?.close() ?? Promise.resolve(), left(1_000));
+    await settleWithin(l2.close(), left(1_000));
+    await settleWithin(http?.close() ?? Promise.resolve(), left(1_000));
   };
   return { augmenter, scheduler, metrics, cache, httpPort: http?.port, close };
 }

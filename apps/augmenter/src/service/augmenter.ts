@@ -8,6 +8,7 @@ import type { Coordinator, FileLease } from "../coordination/coordinator";
 import { LocalCoordinator } from "../coordination/coordinator";
 import type { AugmenterMetrics } from "./augmenter-metrics";
 import type { Discovery } from "./discovery";
+import { settleWithin } from "./settle-within";
 import { modelSection, totalsOf, type RunReport, type StopSignal } from "./run-report";
 
 export interface AugmenterOptions {
@@ -140,9 +141,7 @@ export class Augmenter {
                 "cannot release the file's lease; it expires",
               ),
             );
-          await (this.stopping
-            ? Promise.race([released, new Promise((r) => setTimeout(r, 1_000).unref())])
-            : released);
+          await (this.stopping ? settleWithin(released, 1_000) : released);
         }
       }
     };
