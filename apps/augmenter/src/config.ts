@@ -1,5 +1,5 @@
 import { option } from "@rl/cli";
-import { CACHE_URL_FORMS, NORMALISE_LEVELS, validateCacheUrl } from "@rl/cache";
+import { CACHE_URL_FORMS, NORMALISE_LEVELS, validateCacheUrl, type PairRules } from "@rl/cache";
 
 export const AUGMENTER_OPTIONS = {
   rawUri: option.string("raw-uri", "Where inputs arrive: s3://bucket/prefix/, file:///dir/ or a directory", {
@@ -284,4 +284,18 @@ export function defaultErrorsUri(modUri: string): string {
   const parent =
     cut > "s3://".length || (!trimmed.startsWith("s3://") && cut >= 0) ? trimmed.slice(0, cut) : trimmed;
   return `${parent}/errors/`;
+}
+
+/** What makes a (company, title) a usable pair, from the options: the service and the cache commands agree. */
+export function pairRulesOf(o: {
+  normalise: PairRules["normalise"];
+  maxFieldChars: number;
+  modelMaxRequestBytes: number;
+}): PairRules {
+  return {
+    normalise: o.normalise,
+    maxFieldChars: o.maxFieldChars,
+    // A pair alone must fit one request with room for the batch's own framing.
+    maxPairBytes: o.modelMaxRequestBytes - 16,
+  };
 }

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { ConfigError, type OptionValues } from "@rl/cli";
 import { TwoTierCache, openSeniorityStore, storageNamespace } from "@rl/cache";
 import { openObjectStore, type ObjectStore } from "@rl/s3";
-import { defaultErrorsUri, type AUGMENTER_OPTIONS } from "./config";
+import { defaultErrorsUri, pairRulesOf, type AUGMENTER_OPTIONS } from "./config";
 import { InferenceScheduler } from "./model/inference-scheduler";
 import { ByteBudget } from "./pipeline/byte-budget";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
@@ -168,12 +168,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
     errors,
     cache,
     scheduler,
-    pairRules: {
-      normalise: o.normalise,
-      maxFieldChars: o.maxFieldChars,
-      // A pair alone must fit one request with room for the batch's own framing.
-      maxPairBytes: o.modelMaxRequestBytes - 16,
-    },
+    pairRules: pairRulesOf(o),
     budget: new ByteBudget(o.maxBytesInFlight),
     modelVersion: o.modelVersion,
     limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },

@@ -15,6 +15,7 @@ import {
 import { ConfigError, createProgress } from "@rl/cli";
 import { openObjectStore, type S3ClientOptions } from "@rl/s3";
 import { pino } from "pino";
+import { pairRulesOf } from "../config";
 import { createAugmenter, type AugmenterConfig } from "../create-augmenter";
 import { openSource, writeDestination } from "./cache-files";
 import { IMPORT_TUNING, importPairs } from "./import-pairs";
@@ -93,6 +94,8 @@ export async function runCacheCommand(
   s3: S3ClientOptions,
 ): Promise<number> {
   const [sub, ...rest] = args;
+  /** The namespace this command acts on, as it is shown. */
+  const here = label(o.modelVersion, Number(o.keyEncoding));
   switch (sub) {
     case "import": {
       assertCurrentEncoding(o, "import");
@@ -112,11 +115,7 @@ export async function runCacheCommand(
       try {
         const r = await importPairs(stream, store, {
           format,
-          pairRules: {
-            normalise: o.normalise,
-            maxFieldChars: o.maxFieldChars,
-            maxPairBytes: o.modelMaxRequestBytes - 16,
-          },
+          pairRules: pairRulesOf(o),
           overwrite: o.overwrite,
           maxBadFraction: o.maxBadFraction,
           ...IMPORT_TUNING,
@@ -175,9 +174,7 @@ export async function runCacheCommand(
       } finally {
         await store.close();
       }
-      out(
-        `exported ${pairs.toLocaleString("en-US")} pairs of namespace ${label(o.modelVersion, Number(o.keyEncoding))} to ${dest}`,
-      );
+      out(`exported ${pairs.toLocaleString("en-US")} pairs of namespace ${here} to ${dest}`);
       return 0;
     }
     case "restore": {
@@ -241,13 +238,12 @@ export async function runCacheCommand(
             out(
               "  superseded namespaces are never read by the service; drop one with: augmenter cache drop --model-version <version> --key-encoding 1",
             );
-          if (!store.created)
-            out(`namespace ${label(o.modelVersion, Number(o.keyEncoding))}: not created yet (no pairs)`);
-          else await printBucketStats(store, label(o.modelVersion, Number(o.keyEncoding)));
+          if (!store.created) out(`namespace ${here}: not created yet (no pairs)`);
+          else await printBucketStats(store, here);
         } else if (store instanceof LmdbStore) {
           const bytes = store.storageBytes();
           out(
-            `namespace ${label(o.modelVersion, Number(o.keyEncoding))} in ${store.description}: ${store.size.toLocaleString("en-US")} pairs, ${(store.size > 0 ? bytes / store.size : 0).toFixed(1)} bytes/pair (${(bytes / 1048576).toFixed(1)} MiB of B-tree pages)`,
+            `namespace ${here} in ${store.description}: ${store.size.toLocaleString("en-US")} pairs, ${(store.size > 0 ? bytes / store.size : 0).toFixed(1)} bytes/pair (${(bytes / 1048576).toFixed(1)} MiB of B-tree pages)`,
           );
         }
       } finally {
@@ -275,9 +271,7 @@ export async function runCacheCommand(
         const store = await openStore(o);
         const n = await (store as LmdbStore).drop();
         await store.close();
-        out(
-          `dropped namespace ${label(o.modelVersion, Number(o.keyEncoding))}: ${n.toLocaleString("en-US")} pairs`,
-        );
+        out(`dropped namespace ${here}: ${n.toLocaleString("en-US")} pairs`);
         return 0;
       }
       const store = await openStore(o);
@@ -288,9 +282,7 @@ export async function runCacheCommand(
       );
       progress.done();
       await store.close();
-      out(
-        `dropped namespace ${label(o.modelVersion, Number(o.keyEncoding))}: ${n.toLocaleString("en-US")} keys unlinked`,
-      );
+      out(`dropped namespace ${here}: ${n.toLocaleString("en-US")} keys unlinked`);
       return 0;
     }
     case "warm": {
@@ -309,11 +301,7 @@ export async function runCacheCommand(
       const progress = createProgress({ label: "warming", unit: "pairs" });
       try {
         const r = await warmCache(raw, inst.cache, inst.scheduler, {
-          pairRules: {
-            normalise: o.normalise,
-            maxFieldChars: o.maxFieldChars,
-            maxPairBytes: o.modelMaxRequestBytes - 16,
-          },
+          pairRules: pairRulesOf(o),
           ...(o.since > 0 ? { since: o.since } : {}),
           maxPairs: 5_000_000,
           onProgress: (phase, done, total) =>
