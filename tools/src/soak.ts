@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { formatHelp, option, parseOptions } from "@rl/cli";
+import { formatHelp, option, parseOptions, quietRuntimeNotice } from "@rl/cli";
 import { startLocalRedis, stopChild, type LocalRedisServer } from "@rl/cache/testing";
 import { S3ObjectStore, createS3Client } from "@rl/s3";
 import { startLocalS3Server } from "@rl/s3/testing";
@@ -36,6 +36,7 @@ const OPTIONS = {
   }),
   out: option.optionalString("out", "Report directory (default: a temp dir)"),
 };
+quietRuntimeNotice();
 const { values: o, help } = parseOptions(OPTIONS, process.argv.slice(2), process.env);
 if (help) {
   process.stdout.write(formatHelp("usage: npm run soak -- [options]", OPTIONS));

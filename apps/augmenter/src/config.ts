@@ -15,10 +15,10 @@ export const AUGMENTER_OPTIONS = {
     "Where dead letters go (default: beside the outputs, job-postings-errors/ for the default layout, else <parent of MOD_URI>/errors/)",
     { env: "ERRORS_URI" },
   ),
-  s3Endpoint: option.optionalString(
+  s3Endpoint: option.optionalUrl(
     "s3-endpoint",
     "Custom S3 endpoint (MinIO, s3rver, LocalStack); implies path-style. Credentials and AWS_REGION come from the standard AWS chain",
-    { env: "S3_ENDPOINT" },
+    { env: "S3_ENDPOINT", schemes: ["http", "https"] },
   ),
   grpcAddr: option.string("grpc-addr", "host:port of the seniority model", {
     env: "SENIORITY_GRPC_ADDR",

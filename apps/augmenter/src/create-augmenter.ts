@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
-import { ConfigError, type OptionValues } from "@rl/cli";
+import { ConfigError, readOptionFile, type OptionValues } from "@rl/cli";
 import { TwoTierCache, openSeniorityStore, storageNamespace } from "@rl/cache";
-import { openObjectStore, type ObjectStore } from "@rl/s3";
+import { checkStore, openObjectStore, type ObjectStore } from "@rl/s3";
 import { defaultErrorsUri, pairRulesOf, type AUGMENTER_OPTIONS } from "./config";
 import { InferenceScheduler } from "./model/inference-scheduler";
 import { ByteBudget } from "./pipeline/byte-budget";
@@ -50,7 +49,11 @@ function plainCause(err: Error): string {
 }
 
 /** Wires the whole service from validated options; `main.ts` and the tests both use it. */
-export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<AugmenterInstance> {
+export async function createAugmenter(
+  o: AugmenterConfig,
+  log: Logger,
+  { checkStores = true }: { checkStores?: boolean } = {},
+): Promise<AugmenterInstance> {
   const errorsUri = o.errorsUri ?? defaultErrorsUri(o.modUri);
   // Before anything is opened: overlapping locations overwrite inputs or reprocess outputs.
   assertSeparateLocations({
@@ -62,6 +65,8 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
   const raw = openStore("raw-uri", "RAW_URI", o.rawUri, o);
   const mod = openStore("mod-uri", "MOD_URI", o.modUri, o);
   const errors = openStore("errors-uri", "ERRORS_URI", errorsUri, o);
+  // Before any work: a wrong endpoint, bucket or credential is said once, naming its setting.
+  if (checkStores) await Promise.all([raw, mod].map((store) => checkStore(store, o.s3Endpoint)));
 
   const l2 = await openSeniorityStore(o.cacheUrl, {
     modelVersion: o.modelVersion,
@@ -104,16 +109,7 @@ export async function createAugmenter(o: AugmenterConfig, log: Logger): Promise<
       : site?.kind === "machine"
         ? new LmdbCoordinator(site.openSpace(), coordinated)
         : new LocalCoordinator(o.workerId ?? "local");
-  let caPem: Buffer | undefined;
-  if (o.grpcCa) {
-    try {
-      caPem = readFileSync(o.grpcCa);
-    } catch (err) {
-      throw new ConfigError(
-        `--grpc-ca (or SENIORITY_GRPC_CA): cannot read ${o.grpcCa}: ${(err as Error).message}`,
-      );
-    }
-  }
+  const caPem = o.grpcCa ? readOptionFile(o.grpcCa, "grpc-ca", "SENIORITY_GRPC_CA") : undefined;
   const model = createGrpcSeniorityModel({
     address: o.grpcAddr,
     tls: o.grpcTls,

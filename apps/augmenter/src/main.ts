@@ -1,34 +1,78 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pino } from "pino";
-import { ConfigError, createProgress, formatHelp, parseOptions } from "@rl/cli";
-import { KEY_ENCODING } from "@rl/cache";
+import {
+  ConfigError,
+  createProgress,
+  defaultDataDir,
+  formatHelp,
+  makeDirectory,
+  parseOptions,
+  runMain,
+} from "@rl/cli";
 import { AUGMENTER_OPTIONS } from "./config";
-import { runCacheCommand } from "./cache-ops/cache-command";
+import { CACHE_USAGE, runCacheCommand } from "./cache-ops/cache-command";
+import { assertFlagsFor, assertNoMoreArgs, optionsFor, type Command } from "./commands";
+import { VERSION } from "./version";
 import { createAugmenter } from "./create-augmenter";
-import { defaultDataDir } from "./data-dir";
 import { formatSummary, type StopSignal } from "./service/run-report";
 
 const USAGE = `usage: augmenter <command> [options]
 
 Commands:
-  serve          poll the raw prefix and augment new files as they arrive, until SIGTERM/SIGINT
-  run [--once]   augment every pending file, print a summary, exit 0 if all succeeded, 1 if not;
-                 stopped by SIGINT/SIGTERM: 130/143 (whatever else failed), naming the files left
-  cache …        import, export, restore, stats, drop (see \`augmenter cache\`)
+  serve            poll the raw prefix and augment new files as they arrive, until SIGTERM/SIGINT
+  run [--once]     augment every pending file, print a summary, exit 0 if all succeeded, 1 if not;
+                   stopped by SIGINT/SIGTERM: 130/143 (whatever else failed), naming the files left
+  cache <command>  import, export, restore, stats, drop, warm (see \`augmenter cache --help\`)
 
-Every option also reads the environment variable shown; a flag wins over its variable.`;
+\`augmenter <command> --help\` lists the options of a command; \`augmenter --version\` the version
+and the runtime it needs. Exit codes: 0 done, 1 failed, 2 a configuration error.`;
+
+const COMMAND_USAGE: Record<Command, string> = {
+  serve: `usage: augmenter serve [options]
+
+Polls the raw prefix and augments new files as they arrive, until SIGTERM/SIGINT (then finishes
+the files in flight within --shutdown-grace-ms). /metrics, /healthz and /readyz on --http-port.`,
+  run: `usage: augmenter run [--once] [options]
+
+Augments every pending file, prints a summary, exits 0 if all succeeded, 1 if not, 2 on a
+configuration error; stopped by SIGINT/SIGTERM: 130/143, naming the files left.`,
+  cache: CACHE_USAGE,
+};
+
+const OPTIONS_NOTE = "Every option also reads the environment variable shown; a flag wins over its variable.";
+
+/** `--version`: what runs, and the runtime advice given here once rather than on every start. */
+function versionText(): string {
+  return `augmenter ${VERSION} on Node.js ${process.version}
+Runs on Node.js >= 20.19; the production target is Node 24 LTS (the image's). The AWS SDK for
+JavaScript requires Node >= 22 in its releases after the first week of January 2027, so deploy
+on Node 24; its per-process notice about this is silenced.
+`;
+}
 
 /** 128 + the signal's number, as a shell reports a process a signal ended. */
 const SIGNAL_EXIT_CODES: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
 
 async function main(): Promise<number> {
-  const {
-    values: parsed,
-    positionals,
-    help,
-    sources,
-  } = parseOptions(AUGMENTER_OPTIONS, process.argv.slice(2), process.env);
+  const argv = process.argv.slice(2);
+  if (argv[0] === "--version") {
+    process.stdout.write(versionText());
+    return 0;
+  }
+  const { values: parsed, positionals, help, sources } = parseOptions(AUGMENTER_OPTIONS, argv, process.env);
+  const command = positionals[0];
+  if (command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return help ? 0 : 2;
+  }
+  if (command !== "serve" && command !== "run" && command !== "cache")
+    throw new ConfigError(`unknown command ${JSON.stringify(command)}: expected serve, run or cache`);
+  if (help) {
+    process.stdout.write(formatHelp(`${COMMAND_USAGE[command]}\n\n${OPTIONS_NOTE}`, optionsFor(command)));
+    return 0;
+  }
+  assertFlagsFor(command, sources);
   // The default cache lives in the data directory, not wherever the command was started: a cron
   // job and a manual run share it (and its coordination) whatever their working directories.
   const o =
@@ -41,11 +85,6 @@ async function main(): Promise<number> {
           )}`,
         }
       : parsed;
-  const command = positionals[0];
-  if (help || command === undefined) {
-    process.stdout.write(formatHelp(USAGE, AUGMENTER_OPTIONS));
-    return command === undefined && !help ? 2 : 0;
-  }
   if (command === "cache") {
     const region = process.env.AWS_REGION;
     return runCacheCommand(
@@ -58,12 +97,7 @@ async function main(): Promise<number> {
       },
     );
   }
-  if (o.keyEncoding !== String(KEY_ENCODING))
-    throw new ConfigError(
-      `--key-encoding ${o.keyEncoding} is for cache commands (stats, export, drop, restore) only: serve and run always read and write the current encoding (${KEY_ENCODING})`,
-    );
-  if (command !== "serve" && command !== "run")
-    throw new ConfigError(`unknown command ${JSON.stringify(command)}: expected serve, run or cache`);
+  assertNoMoreArgs(command, positionals.slice(1));
   const serving = command === "serve";
   // serve logs to stdout like any service; run keeps stdout for the summary table.
   const log = pino(
@@ -132,7 +166,7 @@ async function main(): Promise<number> {
   let reportFailed = false;
   if (o.report) {
     try {
-      mkdirSync(dirname(o.report), { recursive: true });
+      makeDirectory(dirname(o.report));
       writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
     } catch (err) {
       process.stderr.write(
@@ -148,14 +182,4 @@ async function main(): Promise<number> {
   return report.totals.failedFiles > 0 || reportFailed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`augmenter: ${err.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`augmenter: ${(err as Error).message}\n`);
-    process.exit(1);
-  },
-);
+runMain("augmenter", main);

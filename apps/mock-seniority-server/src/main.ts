@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { ConfigError, formatHelp, parseOptions } from "@rl/cli";
+import { ConfigError, formatHelp, parseOptions, readOptionFile, runMain } from "@rl/cli";
 import { parseMalformKinds, MOCK_CLI_OPTIONS } from "./mock-options";
 import { startMockSeniorityServer } from "./mock-server";
 
@@ -35,7 +34,12 @@ async function main(): Promise<void> {
       malformKinds: parseMalformKinds(o.malformKinds),
     },
     ...(o.tlsCert && o.tlsKey
-      ? { tls: { certChain: readFileSync(o.tlsCert), privateKey: readFileSync(o.tlsKey) } }
+      ? {
+          tls: {
+            certChain: readOptionFile(o.tlsCert, "tls-cert", "MOCK_TLS_CERT"),
+            privateKey: readOptionFile(o.tlsKey, "tls-key", "MOCK_TLS_KEY"),
+          },
+        }
       : {}),
   });
   const log = (msg: string, extra: Record<string, unknown> = {}) =>
@@ -64,11 +68,4 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => shutdown("SIGINT"));
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`mock-seniority-server: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`mock-seniority-server: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runMain("mock-seniority-server", main);

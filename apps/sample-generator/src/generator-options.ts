@@ -13,12 +13,22 @@ export const GENERATOR_CLI_OPTIONS = {
     integer: true,
     min: 1,
   }),
-  out: option.string("out", "Where to write: s3://bucket/prefix/, file:///dir/ or a directory", {
-    env: "GEN_OUT",
-    default: ".data/job-postings-raw/",
-  }),
-  s3Endpoint: option.optionalString("s3-endpoint", "Custom S3 endpoint (MinIO, s3rver); implies path-style", {
+  out: option.string(
+    "out",
+    "Where to write: s3://bucket/prefix/, file:///dir/ or a directory. The default's .data/ is the data directory (--data-dir), not the working directory",
+    {
+      env: "GEN_OUT",
+      default: ".data/job-postings-raw/",
+    },
+  ),
+  dataDir: option.optionalString(
+    "data-dir",
+    "Where the default --out lives (<dir>/job-postings-raw/), whatever the working directory (default: the checkout's .data/ when run from it, else $XDG_DATA_HOME/seniority-augmenter)",
+    { env: "DATA_DIR" },
+  ),
+  s3Endpoint: option.optionalUrl("s3-endpoint", "Custom S3 endpoint (MinIO, s3rver); implies path-style", {
     env: "S3_ENDPOINT",
+    schemes: ["http", "https"],
   }),
   seed: option.optionalString(
     "seed",

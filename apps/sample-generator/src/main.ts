@@ -1,5 +1,6 @@
-import { ConfigError, createProgress, formatHelp, parseOptions } from "@rl/cli";
-import { openObjectStore } from "@rl/s3";
+import { join } from "node:path";
+import { ConfigError, createProgress, defaultDataDir, formatHelp, parseOptions, runMain } from "@rl/cli";
+import { checkStore, openObjectStore } from "@rl/s3";
 import { generateSamples } from "./generate-samples";
 import { GENERATOR_CLI_OPTIONS } from "./generator-options";
 import { seedFromText } from "./random";
@@ -12,17 +13,36 @@ Writes realistic job postings as JSONL files named by Unix timestamp, one minute
 const SEEDED_START_TIME = 1721183880;
 
 async function main(): Promise<void> {
-  const { values: o, help } = parseOptions(GENERATOR_CLI_OPTIONS, process.argv.slice(2), process.env);
+  const {
+    values: o,
+    help,
+    positionals,
+    sources,
+  } = parseOptions(GENERATOR_CLI_OPTIONS, process.argv.slice(2), process.env);
   if (help) {
     process.stdout.write(formatHelp(USAGE, GENERATOR_CLI_OPTIONS));
     return;
   }
+  if (positionals.length > 0)
+    throw new ConfigError(
+      `unexpected argument ${JSON.stringify(positionals[0])}: sample-generator takes options only (see --help)`,
+    );
+  // The default output sits in the data directory every command shares, not wherever the
+  // command was started (`nx run sample-generator` runs in apps/sample-generator).
+  const out =
+    sources.out === "default"
+      ? `${join(defaultDataDir({ DATA_DIR: o.dataDir, XDG_DATA_HOME: process.env.XDG_DATA_HOME }), "job-postings-raw")}/`
+      : o.out;
   let store;
   try {
-    store = openObjectStore(o.out, o.s3Endpoint ? { endpoint: o.s3Endpoint } : {});
+    store = openObjectStore(out, o.s3Endpoint ? { endpoint: o.s3Endpoint } : {});
   } catch (err) {
     throw new ConfigError(`--out (or GEN_OUT): ${(err as Error).message}`);
   }
+  process.stderr.write(
+    `sample-generator: writing ${o.total.toLocaleString("en-US")} postings to ${store.location}\n`,
+  );
+  await checkStore(store, o.s3Endpoint);
   const files = Math.ceil(o.total / o.split);
   const seedText = o.seed ?? String(Date.now());
   const startTime =
@@ -91,11 +111,4 @@ async function main(): Promise<void> {
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n") + "\n");
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`sample-generator: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`sample-generator: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+runMain("sample-generator", main);

@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
+import { makeDirectory } from "@rl/cli";
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import type { RecordSpace, RecordTxn } from "./record-space";
@@ -43,11 +44,11 @@ export class LmdbRecordSpace implements RecordSpace {
   /** Opens (or creates) the space under `base`, in this boot's directory. */
   static open(base: string): LmdbRecordSpace {
     const boot = bootId();
-    mkdirSync(base, { recursive: true });
+    makeDirectory(base);
     for (const d of readdirSync(base))
       if (d !== boot) rmSync(join(base, d), { recursive: true, force: true, maxRetries: 2 });
     const path = join(base, boot);
-    mkdirSync(path, { recursive: true });
+    makeDirectory(path);
     return new LmdbRecordSpace(open<unknown, string>({ path, noSync: true }), path);
   }
 

@@ -1,6 +1,6 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
+import { makeDirectory } from "@rl/cli";
 import { LmdbRecordSpace } from "./lmdb-record-space";
 import { storedKey, type PairKey } from "./pair-key";
 import type { CoordinationSite } from "./record-space";
@@ -28,7 +28,7 @@ export class LmdbStore implements SeniorityStore {
   }
 
   static open(path: string, modelVersion: string): LmdbStore {
-    mkdirSync(path, { recursive: true });
+    makeDirectory(path);
     const root = open({ path, maxDbs: 64 });
     const db = root.openDB<number, Buffer>({ name: `sen:${modelVersion}`, keyEncoding: "binary" });
     return new LmdbStore(root, db, path);

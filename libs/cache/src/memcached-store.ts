@@ -122,6 +122,11 @@ export class MemcachedStore implements SeniorityStore {
     );
   }
 
+  /** One no-op to every server: at start, an unreachable server is said once, before any work. */
+  async ping(): Promise<void> {
+    await Promise.all(this.conns.map((c) => c.setMany([])));
+  }
+
   /** Which server holds a key: for tests of the ring. */
   serverOf(key: PairKey): number {
     return this.ring.serverOf(storedKey(key));

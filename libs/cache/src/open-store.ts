@@ -75,11 +75,24 @@ export async function openSeniorityStore(url: string, opened: OpenStoreOptions):
   // Every backend names its namespace after this: a model version under one key encoding.
   const options = { ...opened, modelVersion: storageNamespace(opened.modelVersion, opened.keyEncoding) };
   if (url === "memory:") return new MemoryStore();
-  if (url.startsWith("memcached://")) return new MemcachedStore(parseMemcachedUrl(url), options.modelVersion);
+  if (url.startsWith("memcached://")) {
+    const store = new MemcachedStore(parseMemcachedUrl(url), options.modelVersion);
+    try {
+      await store.ping();
+    } catch (err) {
+      await store.close();
+      throw new Error(`cannot connect to memcached at ${url}: ${(err as Error).message}`);
+    }
+    return store;
+  }
   if (url.startsWith("lmdb:")) {
     const raw = url.replace(/^lmdb:(\/\/)?/, "");
     const path = isAbsolute(raw) ? raw : resolve(raw);
-    return LmdbStore.open(path, options.modelVersion);
+    try {
+      return LmdbStore.open(path, options.modelVersion);
+    } catch (err) {
+      throw new Error(`cannot open the embedded cache at ${path}: ${(err as Error).message}`);
+    }
   }
   const connection = {
     // Fail a command after a few reconnect attempts instead of queueing it forever, so the
@@ -104,13 +117,18 @@ export async function openSeniorityStore(url: string, opened: OpenStoreOptions):
   } else {
     redis = new Redis(url, { lazyConnect: true, ...connection });
   }
-  redis.on("error", () => {}); // connection errors surface on the commands that fail
+  // Connection errors surface on the commands that fail; the last one explains a failed connect
+  // ("connect ECONNREFUSED …" rather than ioredis's "Connection is closed.").
+  let lastError: Error | undefined;
+  redis.on("error", (err: Error) => {
+    lastError = err;
+  });
   try {
     await redis.connect();
   } catch (err) {
     redis.disconnect();
     throw new Error(
-      `cannot connect to Redis${redis instanceof Cluster ? " Cluster" : ""} at ${redactUrl(url)}: ${(err as Error).message}`,
+      `cannot connect to Redis${redis instanceof Cluster ? " Cluster" : ""} at ${redactUrl(url)}: ${(lastError ?? (err as Error)).message}`,
     );
   }
   // Once per outage, not per reconnect attempt: operators see when the cache went and came back.

@@ -232,9 +232,17 @@ describe("memcached store", () => {
     expect(moved).toBe(0); // keys on the servers that stay do not move
   });
 
-  it("fails clearly when a server is down", async () => {
-    const s = await openSeniorityStore("memcached://127.0.0.1:1", { modelVersion: "x" });
-    await expect(s.getMany(keys(1, "down"))).rejects.toThrow(/memcached 127\.0\.0\.1:1/);
+  it("fails clearly when a server is down: at open, as Redis does", async () => {
+    await expect(openSeniorityStore("memcached://127.0.0.1:1", { modelVersion: "x" })).rejects.toThrow(
+      /^cannot connect to memcached at memcached:\/\/127\.0\.0\.1:1: memcached 127\.0\.0\.1:1: connect ECONNREFUSED/,
+    );
+  });
+
+  it("fails clearly when a server goes down after open", async () => {
+    const server = await startLocalMemcached();
+    const s = await openSeniorityStore(`memcached://${server.address}`, { modelVersion: "x" });
+    await server.stop();
+    await expect(s.getMany(keys(1, "down"))).rejects.toThrow(`memcached ${server.address}`);
     await s.close();
   });
 });

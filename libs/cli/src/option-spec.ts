@@ -63,6 +63,26 @@ export const option = {
     );
   },
 
+  /** An optional URL whose scheme is one of `schemes` (e.g. an S3 endpoint: http, https). */
+  optionalUrl(
+    flag: string,
+    description: string,
+    c: Omit<Common<string | undefined>, "default"> & { schemes: readonly string[] },
+  ) {
+    const accepted = `a URL starting ${c.schemes.map((s) => `${s}://`).join(" or ")}`;
+    return spec<string | undefined>(flag, description, accepted, { ...c, default: undefined }, (raw) => {
+      let url: URL | undefined;
+      try {
+        url = new URL(raw);
+      } catch {
+        url = undefined;
+      }
+      if (!url || !c.schemes.includes(url.protocol.slice(0, -1)) || !url.hostname)
+        throw new Error(`expected ${accepted}`);
+      return raw;
+    });
+  },
+
   number(
     flag: string,
     description: string,

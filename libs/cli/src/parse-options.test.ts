@@ -59,6 +59,19 @@ describe("parseOptions", () => {
     expect(() => parseOptions(specs, ["--port", ""], {})).toThrow(/expected an integer/);
   });
 
+  it("accepts a URL with one of the schemes and names the variable for anything else", () => {
+    const url = {
+      endpoint: option.optionalUrl("s3-endpoint", "S3", { env: "S3_ENDPOINT", schemes: ["http", "https"] }),
+    };
+    expect(parseOptions(url, [], { S3_ENDPOINT: "http://127.0.0.1:9000" }).values.endpoint).toBe(
+      "http://127.0.0.1:9000",
+    );
+    for (const bad of ["notaurl", "ftp://host", "http://", "127.0.0.1:9000"])
+      expect(() => parseOptions(url, [], { S3_ENDPOINT: bad })).toThrow(
+        /S3_ENDPOINT \(or --s3-endpoint\): expected a URL starting http:\/\/ or https:\/\//,
+      );
+  });
+
   it("generates help from the same declarations", () => {
     const help = formatHelp("usage: x", specs);
     expect(help).toContain("--port <value>");

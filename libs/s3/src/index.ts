@@ -7,3 +7,4 @@ export type { Clock, LocalObjectStoreOptions } from "./local-object-store";
 export { openObjectStore } from "./open-object-store";
 export { formatS3Uri, parseS3Uri } from "./s3-uri";
 export type { S3Location } from "./s3-uri";
+export { StoreCheckError, checkStore, explainStorageError, type StorageProblem } from "./reachable";

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, type Stats } from "node:fs";
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
+import { makeDirectory } from "@rl/cli";
 import {
   assertSafeKey,
   type ObjectHead,
@@ -173,7 +174,7 @@ export class LocalObjectStore implements ObjectStore {
   ): Promise<{ etag: string }> {
     const target = this.path(key);
     const tmpDir = join(this.root, TMP_DIR);
-    await mkdir(tmpDir, { recursive: true });
+    makeDirectory(tmpDir);
     const tmp = join(tmpDir, randomUUID());
     const hash = createHash("md5");
     try {
@@ -190,7 +191,7 @@ export class LocalObjectStore implements ObjectStore {
         createWriteStream(tmp),
       );
       const etag = hash.digest("hex");
-      await mkdir(dirname(target), { recursive: true });
+      makeDirectory(dirname(target));
       await writeFile(target + META_SUFFIX, JSON.stringify({ etag, metadata: options.metadata ?? {} }));
       await rename(tmp, target);
       return { etag };

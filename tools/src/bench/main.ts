@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as prettier from "prettier";
-import { formatHelp, option, parseOptions } from "@rl/cli";
+import { formatHelp, option, parseOptions, quietRuntimeNotice } from "@rl/cli";
 import { startLocalRedis } from "@rl/cache/testing";
 import { barsChart, renderSvg, saturationChart, warmupChart } from "./charts";
 import { markdownReport } from "./report";
@@ -49,6 +49,7 @@ const OPTIONS = {
   modelRate: option.number("model-rate", "The mock model's rate, pairs/s", { default: 1000, min: 1 }),
 };
 
+quietRuntimeNotice();
 const { values: o, help } = parseOptions(OPTIONS, process.argv.slice(2), process.env);
 if (help) {
   process.stdout.write(formatHelp("usage: npm run bench -- [options]", OPTIONS));

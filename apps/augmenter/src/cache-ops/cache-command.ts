@@ -16,6 +16,7 @@ import { ConfigError, createProgress } from "@rl/cli";
 import { openObjectStore, type S3ClientOptions } from "@rl/s3";
 import { pino } from "pino";
 import { pairRulesOf } from "../config";
+import { assertNoMoreArgs } from "../commands";
 import { createAugmenter, type AugmenterConfig } from "../create-augmenter";
 import { openSource, writeDestination } from "./cache-files";
 import { IMPORT_TUNING, importPairs } from "./import-pairs";
@@ -32,6 +33,8 @@ export const CACHE_USAGE = `augmenter cache <command>:
                           infer the pairs of historic inputs ahead of time, most frequent first`;
 
 const EXPORT_FORMAT = "seniority-cache-export";
+/** The arguments each cache command takes after its name (a file or URI, or none). */
+const ARGS_TAKEN: Record<string, number> = { import: 1, export: 1, restore: 1, stats: 0, drop: 0, warm: 0 };
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 /** The namespace a cache command acts on, as it is shown: model version and key encoding. */
@@ -42,7 +45,7 @@ const label = (modelVersion: string, keyEncoding: number) =>
 function assertCurrentEncoding(o: AugmenterConfig, command: string): void {
   if (Number(o.keyEncoding) !== KEY_ENCODING)
     throw new ConfigError(
-      `augmenter cache ${command}: --key-encoding ${o.keyEncoding} is superseded; ${command} writes pairs under the current encoding (${KEY_ENCODING}) only`,
+      `cache ${command}: --key-encoding ${o.keyEncoding} is superseded; ${command} writes pairs under the current encoding (${KEY_ENCODING}) only`,
     );
 }
 
@@ -67,7 +70,7 @@ async function openStore(
 
 function needArg(args: string[], what: string): string {
   const v = args[0];
-  if (!v) throw new ConfigError(`augmenter cache: ${what} is required\n${CACHE_USAGE}`);
+  if (!v) throw new ConfigError(`cache: ${what} is required\n${CACHE_USAGE}`);
   return v;
 }
 
@@ -94,6 +97,12 @@ export async function runCacheCommand(
   s3: S3ClientOptions,
 ): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === undefined)
+    throw new ConfigError(
+      `cache: a command is required\n${CACHE_USAGE}\n(augmenter cache --help lists the options)`,
+    );
+  const takes = ARGS_TAKEN[sub];
+  if (takes !== undefined) assertNoMoreArgs(`cache ${sub}`, rest.slice(takes));
   /** The namespace this command acts on, as it is shown. */
   const here = label(o.modelVersion, Number(o.keyEncoding));
   switch (sub) {
@@ -222,7 +231,15 @@ export async function runCacheCommand(
       } finally {
         await store?.close();
       }
-      out(`restored ${pairs.toLocaleString("en-US")} pairs`);
+      if (!header)
+        throw new Error(
+          `${src} is empty: not a ${EXPORT_FORMAT} file (an export starts with its header line)`,
+        );
+      out(
+        pairs === 0
+          ? `restored nothing: ${src} held no pairs (an export of an empty namespace)`
+          : `restored ${pairs.toLocaleString("en-US")} pairs`,
+      );
       return 0;
     }
     case "stats": {
@@ -265,7 +282,7 @@ export async function runCacheCommand(
     case "drop": {
       if (!explicit.modelVersion)
         throw new ConfigError(
-          "augmenter cache drop: name the namespace with --model-version (or MODEL_VERSION); it is never taken from a default",
+          "cache drop: name the namespace with --model-version (or MODEL_VERSION); it is never taken from a default",
         );
       if (o.cacheUrl.startsWith("lmdb:")) {
         const store = await openStore(o);
@@ -289,7 +306,7 @@ export async function runCacheCommand(
       assertCurrentEncoding(o, "warm");
       if (!o.warmFrom)
         throw new ConfigError(
-          "augmenter cache warm: --from (the raw inputs to read, s3://… or a directory) is required",
+          "cache warm: --from (the raw inputs to read, s3://… or a directory) is required",
         );
       let raw;
       try {
@@ -297,7 +314,10 @@ export async function runCacheCommand(
       } catch (err) {
         throw new ConfigError(`--from: ${(err as Error).message}`);
       }
-      const inst = await createAugmenter({ ...o, httpPort: -1 }, pino({ level: "warn" }, process.stderr));
+      // Warming reads --from and writes no output: RAW_URI and MOD_URI are not checked.
+      const inst = await createAugmenter({ ...o, httpPort: -1 }, pino({ level: "warn" }, process.stderr), {
+        checkStores: false,
+      });
       const progress = createProgress({ label: "warming", unit: "pairs" });
       try {
         const r = await warmCache(raw, inst.cache, inst.scheduler, {

@@ -58,6 +58,7 @@ export class Augmenter {
   private async processAll(
     files: ObjectInfo[],
     onBytes: (n: number) => void,
+    serving: boolean,
   ): Promise<{ reports: FileReport[]; elsewhere: string[]; unreached: string[]; aborted: string[] }> {
     const reports: FileReport[] = [];
     const elsewhere: string[] = [];
@@ -126,7 +127,9 @@ export class Augmenter {
           this.failures.set(info.key, f);
           this.log.error(
             { file: info.key, error: err instanceof FileError ? err.message : String(err), attempt: f.count },
-            "file failed; it will be retried on a later pass",
+            serving
+              ? "file failed; it will be retried on a later pass"
+              : "file failed; run again to retry it",
           );
         } finally {
           this.metrics.inFlight.dec();
@@ -184,7 +187,8 @@ export class Augmenter {
       : listing.pending;
     this.metrics.backlog.set(listing.pending.length);
     onPending(pending);
-    const processed = await this.processAll(pending, onBytes);
+    // Only serve passes again; a run reports the failure and ends.
+    const processed = await this.processAll(pending, onBytes, respectBackoff);
     return { ...processed, ignored: listing.ignored };
   }
 

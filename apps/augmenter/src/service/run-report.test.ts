@@ -118,4 +118,21 @@ describe("formatSummary", () => {
       "INTERRUPTED by SIGTERM: every pending file was processed before the run stopped",
     );
   });
+
+  it("records add up when files fail: a failed file's records are their own term", () => {
+    const ok = { ...done(0), records: 20_000, outputLines: 19_990, deadLetters: 10, nullSeniority: 3 };
+    // A file that failed half way: its lines were read and resolved, never published.
+    const bad = {
+      ...done(1),
+      status: "failed" as const,
+      records: 20_000,
+      outputLines: 12_000,
+      error: "boom",
+    };
+    const text = formatSummary(report({}, [ok, bad]));
+    expect(text).toMatch(
+      /^records\s+40,000 = 19,990 written \+ 10 dead-lettered \+ 20,000 in failed files \(not written\) \(3 with seniority null\)$/m,
+    );
+    expect(text).toMatch(/^failed files:\n {2}1721000001\.jsonl: boom$/m);
+  });
 });

@@ -91,6 +91,8 @@ export function modelSection(s: SchedulerStats, wallSeconds: number): RunReport[
   };
 }
 
+const sum = (files: readonly FileReport[], k: "records" | "outputLines" | "deadLetters" | "nullSeniority") =>
+  files.reduce((a, f) => a + f[k], 0);
 const n = (v: number) => Math.round(v).toLocaleString("en-US");
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -114,6 +116,7 @@ function interruptedLine(r: RunReport): string | undefined {
 export function formatSummary(r: RunReport): string {
   const t = r.totals;
   const done = r.files.filter((f) => f.status === "done");
+  const failed = r.files.filter((f) => f.status !== "done");
   const perFile = done.length > 0 ? done.reduce((a, f) => a + f.timings.totalMs, 0) / done.length : 0;
   const rows: Array<[string, string]> = [
     [
@@ -122,7 +125,9 @@ export function formatSummary(r: RunReport): string {
     ],
     [
       "records",
-      `${n(t.records)} = ${n(t.outputLines)} written + ${n(t.deadLetters)} dead-lettered (${n(t.nullSeniority)} with seniority null)`,
+      `${n(t.records)} = ${n(sum(done, "outputLines"))} written + ${n(sum(done, "deadLetters"))} dead-lettered${
+        t.failedFiles ? ` + ${n(sum(failed, "records"))} in failed files (not written)` : ""
+      } (${n(sum(done, "nullSeniority"))} with seniority null)`,
     ],
     [
       "wall time",
@@ -142,14 +147,11 @@ export function formatSummary(r: RunReport): string {
     ["time in S3 reads / writes", `${s(t.s3ReadMs)} / ${s(t.s3WriteMs)} (summed over files)`],
     ["CPU, peak RSS", `${r.cpuSeconds.toFixed(2)} s, ${(r.peakRssBytes / 1048576).toFixed(0)} MiB`],
   ];
-  const failed = r.files
-    .filter((f) => f.status === "failed")
-    .map((f) => `  ${f.key}: ${f.error ?? "failed"}`);
   const w = Math.max(...rows.map(([k]) => k.length));
   const interrupted = interruptedLine(r);
   return [
     ...rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`),
-    ...(failed.length ? ["failed files:", ...failed] : []),
+    ...(failed.length ? ["failed files:", ...failed.map((f) => `  ${f.key}: ${f.error ?? "failed"}`)] : []),
     ...(interrupted ? [interrupted] : []),
   ].join("\n");
 }

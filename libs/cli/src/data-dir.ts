@@ -5,9 +5,10 @@ import { fileURLToPath } from "node:url";
 
 const REPOSITORY = "seniority-augmentation";
 
-/** The repository root when this code runs from a checkout (sources or `dist/apps/augmenter`). */
+/** The repository root when this code runs from a checkout (sources or a `dist/apps/<app>` bundle). */
 function repositoryRoot(moduleUrl: string): string | undefined {
-  // apps/augmenter/src/<file> and dist/apps/augmenter/main.js both sit three levels down.
+  // libs/cli/src/<file> and dist/apps/<app>/main.js (where this module is bundled) both sit
+  // three levels down.
   const root = fileURLToPath(new URL("../../../", moduleUrl));
   try {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name?: string };
@@ -18,9 +19,10 @@ function repositoryRoot(moduleUrl: string): string | undefined {
 }
 
 /**
- * Where the augmenter keeps its state by default (the embedded cache), whatever the working
- * directory, so `npm run augmenter`, `nx serve augmenter`, the built bundle and a cron job all
- * find the same cache: `DATA_DIR` when set; else the checkout's `.data/`; else, installed
+ * Where every command keeps its state by default (the augmenter's embedded cache, the
+ * generator's output, `npm start`'s cache), whatever the working directory, so `npm run
+ * augmenter`, `nx serve augmenter`, `nx run sample-generator`, the built bundle and a cron job
+ * all find the same files: `DATA_DIR` when set; else the checkout's `.data/`; else, installed
  * elsewhere (an image), `$XDG_DATA_HOME/seniority-augmenter` (`~/.local/share/...`).
  */
 export function defaultDataDir(
