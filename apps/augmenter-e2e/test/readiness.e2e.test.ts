@@ -1,0 +1,122 @@
+import { startLocalRedis, type LocalRedisServer } from "@rl/cache/testing";
+import { startMockSeniorityServer, type MockSeniorityServer } from "mock-seniority-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { augmenterEnv, scenario, SEED, spawnAugmenter, startEnv, until, type TestEnvironment } from "./env";
+
+// Issue 12, point 1: /readyz tells the truth about the model and L2, /healthz stays a liveness
+// check. The model and Redis here are the test's own, so it can stop and restart them on
+// their ports; S3 is the shared environment's.
+let env: TestEnvironment;
+beforeAll(async () => {
+  env = await startEnv();
+});
+afterAll(() => env.stop());
+
+interface Readyz {
+  status: number;
+  body: { ready: boolean; down?: Array<{ dependency: string; since: string; reason: string }> };
+}
+
+describe("readiness of a serve process whose dependencies go away and come back", () => {
+  it("/readyz names the model, then L2, while each is down and is 200 within seconds of its return; /healthz stays 200", async () => {
+    const startModel = (port: number) =>
+      startMockSeniorityServer({ port, pairsPerSecond: 100_000, seed: SEED });
+    let model: MockSeniorityServer = await startModel(0);
+    let redis: LocalRedisServer = await startLocalRedis();
+    const s = await scenario(env);
+    const svc = spawnAugmenter(
+      ["serve"],
+      augmenterEnv(env, s, {
+        SENIORITY_GRPC_ADDR: model.address,
+        CACHE_URL: redis.url,
+        HTTP_PORT: "0",
+        POLL_INTERVAL_MS: "500",
+        LOG_LEVEL: "info",
+      }),
+    );
+    const log = () => `${svc.out().slice(-3000)}\n${svc.err().slice(-2000)}`;
+    const healthz: number[] = [];
+    let polling = true;
+    let poller: Promise<void> = Promise.resolve();
+    try {
+      await until("the augmenter starts", () => svc.out().includes('"augmenter starting"'), 30_000, log);
+      const started = svc
+        .out()
+        .split("\n")
+        .find((l) => l.includes('"augmenter starting"')) as string;
+      const base = `http://127.0.0.1:${(JSON.parse(started) as { httpPort: number }).httpPort}`;
+      const readyz = async (): Promise<Readyz> => {
+        const res = await fetch(`${base}/readyz`);
+        return { status: res.status, body: (await res.json()) as Readyz["body"] };
+      };
+      poller = (async () => {
+        while (polling) {
+          healthz.push((await fetch(`${base}/healthz`)).status);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
+      let last: Readyz | undefined;
+      const readyzIs = (status: number, dependency?: string) => async () => {
+        last = await readyz();
+        return (
+          last.status === status &&
+          (!dependency || !!last.body.down?.some((d) => d.dependency === dependency))
+        );
+      };
+      const said = () => `${JSON.stringify(last)}\n${log()}`;
+      await until("ready at start", readyzIs(200), 15_000, said, 200);
+      expect(last?.body).toEqual({ ready: true });
+
+      // The model goes away: 503 naming it, since when, and why.
+      const modelPort = model.port;
+      await model.stop();
+      const modelStopped = Date.now();
+      await until("/readyz names the model", readyzIs(503, "model"), 10_000, said, 200);
+      const down = last?.body.down?.find((d) => d.dependency === "model");
+      expect(down?.reason).toContain(`127.0.0.1:${modelPort}`);
+      expect(Date.parse(down?.since ?? "")).toBeGreaterThanOrEqual(modelStopped - 1_000);
+      expect(last?.body.ready).toBe(false);
+      // Long enough for gRPC's default reconnect backoff to have grown past "seconds".
+      await new Promise((r) => setTimeout(r, 8_000));
+      model = await startModel(modelPort);
+      const modelBack = Date.now();
+      await until("/readyz 200 after the model returns", readyzIs(200), 15_000, said, 200);
+      const modelRecoveryMs = Date.now() - modelBack;
+
+      // L2 goes away: the same, naming l2.
+      const redisPort = redis.port;
+      await redis.stop();
+      await until("/readyz names L2", readyzIs(503, "l2"), 10_000, said, 200);
+      expect(last?.body.down?.map((d) => d.dependency)).toEqual(["l2"]);
+      expect(last?.body.down?.[0]?.reason).toContain(`127.0.0.1:${redisPort}`);
+      await new Promise((r) => setTimeout(r, 3_000));
+      redis = await startLocalRedis({ port: redisPort });
+      const redisBack = Date.now();
+      await until("/readyz 200 after Redis returns", readyzIs(200), 15_000, said, 200);
+      const redisRecoveryMs = Date.now() - redisBack;
+      console.info(
+        `[readiness] ready again ${modelRecoveryMs} ms after the model returned, ${redisRecoveryMs} ms after Redis did; ${healthz.length} /healthz polls`,
+      );
+      expect(modelRecoveryMs).toBeLessThan(5_000);
+      expect(redisRecoveryMs).toBeLessThan(5_000);
+
+      polling = false;
+      await poller;
+      expect(healthz.length).toBeGreaterThan(40);
+      expect(healthz.filter((code) => code !== 200)).toEqual([]);
+
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain("# TYPE augmenter_pairs_resolved_by_other_workers_total counter");
+      expect(metrics).toContain("# TYPE augmenter_coordination_errors_total counter");
+      expect(metrics).toMatch(/^augmenter_dependency_up\{dependency="model"\} 1$/m);
+      svc.child.kill("SIGTERM");
+      expect(await svc.exited).toBe(0);
+    } finally {
+      polling = false;
+      await poller.catch(() => {});
+      if (svc.child.exitCode === null) svc.child.kill("SIGKILL");
+      await model.stop();
+      await redis.stop();
+    }
+  }, 120_000);
+});
