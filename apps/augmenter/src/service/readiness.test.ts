@@ -67,7 +67,10 @@ describe("Readiness", () => {
   it("is not ready before the first listing, whatever the dependencies say", async () => {
     let started = false;
     const r = new Readiness([fake("raw").dep], () => started, { timeoutMs: 500, minIntervalMs: 0 });
-    expect(await r.check()).toEqual({ ready: false, starting: "the raw location has not been listed yet" });
+    expect(await r.check()).toEqual({
+      ready: false,
+      starting: "no listing of pending files has completed yet",
+    });
     started = true;
     expect(await r.check()).toEqual({ ready: true });
   });

@@ -95,7 +95,7 @@ export class Readiness {
     const report: ReadinessReport = {
       ready: started && down.length === 0,
       ...(down.length > 0 ? { down } : {}),
-      ...(started ? {} : { starting: "the raw location has not been listed yet" }),
+      ...(started ? {} : { starting: "no listing of pending files has completed yet" }),
     };
     this.last = { at, report };
     return report;
