@@ -14,8 +14,8 @@
  *   first), with the latest reason. One probe that answers: UP. Recovery therefore shows at the
  *   first round after the dependency is back: within `minIntervalMs` of the next ask.
  *
- * The process is ready when every dependency is UP and `started()` holds (the raw location has
- * been listed once).
+ * The process is ready when every dependency is UP and `started()` holds (the pending files
+ * have been listed once).
  */
 
 /** What a probe reports when its dependency does not answer; `since` in ms since the epoch. */
