@@ -14,24 +14,63 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 export function saturationChart(
   points: Array<{ t: number; pairsPerSecond: number }>,
   limit: number,
+  windowSeconds: number,
 ): TopLevelSpec {
   return {
-    title: `Model pairs/s received during a cold run (limit ${limit})`,
+    title: {
+      text: `Model pairs/s answered during a cold run (limit ${limit})`,
+      subtitle: `pairs the mock answered in each whole ${windowSeconds} s window of its own clock, divided by the window`,
+    },
     layer: [
       {
         data: { values: points },
-        mark: { type: "line", point: true },
+        mark: { type: "line", point: true, interpolate: "step-after" },
         encoding: {
-          x: { field: "t", type: "quantitative", title: "seconds since the first model call" },
-          y: { field: "pairsPerSecond", type: "quantitative", title: "pairs/s" },
+          x: { field: "t", type: "quantitative", title: "seconds since the first model call (window start)" },
+          y: { field: "pairsPerSecond", type: "quantitative", title: "pairs/s answered" },
         },
       },
-      {
-        data: { values: [{ limit }] },
-        mark: { type: "rule", color: "firebrick", strokeDash: [6, 4] },
-        encoding: { y: { field: "limit", type: "quantitative" } },
-      },
+      limitRule(limit),
     ],
+  };
+}
+
+/** The model's demand in real time over a day (log scale: the limit is far above it). */
+export function demandChart(
+  points: Array<{ hour: number; pairsPerSecond: number }>,
+  limit: number,
+  derivedFrom: string,
+): TopLevelSpec {
+  return {
+    title: { text: `Model demand over a day against its limit (${limit} pairs/s)`, subtitle: derivedFrom },
+    layer: [
+      {
+        data: { values: points },
+        mark: { type: "line", point: true, interpolate: "step-after" },
+        encoding: {
+          x: {
+            field: "hour",
+            type: "quantitative",
+            title: "hour of the day (files in name order, one a minute)",
+          },
+          y: {
+            field: "pairsPerSecond",
+            type: "quantitative",
+            title: "new pairs/s the model must answer",
+            scale: { type: "symlog" },
+          },
+        },
+      },
+      limitRule(limit),
+    ],
+  };
+}
+
+function limitRule(limit: number) {
+  return {
+    data: { values: [{ limit }] },
+    mark: { type: "rule" as const, color: "firebrick", strokeDash: [6, 4] },
+    encoding: { y: { field: "limit", type: "quantitative" as const } },
   };
 }
 
