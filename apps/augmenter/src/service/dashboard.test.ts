@@ -45,8 +45,10 @@ async function exportedNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const m of metrics) {
     names.add(m.name);
-    if (m.type === "histogram") for (const s of ["_bucket", "_sum", "_count"]) names.add(`${m.name}${s}`);
-    if (m.type === "summary") for (const s of ["_sum", "_count"]) names.add(`${m.name}${s}`);
+    // prom-client types `type` as an enum its package does not export by name.
+    const type = String(m.type);
+    if (type === "histogram") for (const s of ["_bucket", "_sum", "_count"]) names.add(`${m.name}${s}`);
+    if (type === "summary") for (const s of ["_sum", "_count"]) names.add(`${m.name}${s}`);
   }
   return names;
 }
