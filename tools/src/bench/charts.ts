@@ -16,61 +16,58 @@ export function saturationChart(
   limit: number,
   windowSeconds: number,
 ): TopLevelSpec {
-  return {
-    title: {
+  return rateAgainstLimit(
+    {
       text: `Model pairs/s answered during a cold run (limit ${limit})`,
       subtitle: `pairs the mock answered in each whole ${windowSeconds} s window of its own clock, divided by the window`,
     },
-    layer: [
-      {
-        data: { values: points },
-        mark: { type: "line", point: true, interpolate: "step-after" },
-        encoding: {
-          x: { field: "t", type: "quantitative", title: "seconds since the first model call (window start)" },
-          y: { field: "pairsPerSecond", type: "quantitative", title: "pairs/s answered" },
-        },
-      },
-      limitRule(limit),
-    ],
-  };
+    points,
+    { field: "t", title: "seconds since the first model call (window start)" },
+    { title: "pairs/s answered" },
+    limit,
+  );
 }
 
-/** The model's demand in real time over a day (log scale: the limit is far above it). */
+/** The model's demand in real time over a day (symlog scale: the limit is far above it). */
 export function demandChart(
   points: Array<{ hour: number; pairsPerSecond: number }>,
   limit: number,
   derivedFrom: string,
 ): TopLevelSpec {
+  return rateAgainstLimit(
+    { text: `Model demand over a day against its limit (${limit} pairs/s)`, subtitle: derivedFrom },
+    points,
+    { field: "hour", title: "hour of the day (files in name order, one a minute)" },
+    { title: "new pairs/s the model must answer", scale: { type: "symlog" } },
+    limit,
+  );
+}
+
+/** A step line of `pairsPerSecond` per fixed window, and the model's limit as a dashed rule. */
+function rateAgainstLimit(
+  title: { text: string; subtitle: string },
+  points: object[],
+  x: { field: string; title: string },
+  y: { title: string; scale?: { type: "symlog" } },
+  limit: number,
+): TopLevelSpec {
   return {
-    title: { text: `Model demand over a day against its limit (${limit} pairs/s)`, subtitle: derivedFrom },
+    title,
     layer: [
       {
         data: { values: points },
         mark: { type: "line", point: true, interpolate: "step-after" },
         encoding: {
-          x: {
-            field: "hour",
-            type: "quantitative",
-            title: "hour of the day (files in name order, one a minute)",
-          },
-          y: {
-            field: "pairsPerSecond",
-            type: "quantitative",
-            title: "new pairs/s the model must answer",
-            scale: { type: "symlog" },
-          },
+          x: { ...x, type: "quantitative" },
+          y: { field: "pairsPerSecond", type: "quantitative", ...y },
         },
       },
-      limitRule(limit),
+      {
+        data: { values: [{ limit }] },
+        mark: { type: "rule", color: "firebrick", strokeDash: [6, 4] },
+        encoding: { y: { field: "limit", type: "quantitative" } },
+      },
     ],
-  };
-}
-
-function limitRule(limit: number) {
-  return {
-    data: { values: [{ limit }] },
-    mark: { type: "rule" as const, color: "firebrick", strokeDash: [6, 4] },
-    encoding: { y: { field: "limit", type: "quantitative" as const } },
   };
 }
 
