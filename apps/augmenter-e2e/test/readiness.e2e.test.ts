@@ -1,4 +1,6 @@
+import { CreateBucketCommand, DeleteBucketCommand } from "@aws-sdk/client-s3";
 import { startLocalRedis, type LocalRedisServer } from "@rl/cache/testing";
+import { createS3Client } from "@rl/s3";
 import { startMockSeniorityServer, type MockSeniorityServer } from "mock-seniority-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { augmenterEnv, scenario, SEED, spawnAugmenter, startEnv, until, type TestEnvironment } from "./env";
@@ -119,4 +121,50 @@ describe("readiness of a serve process whose dependencies go away and come back"
       await redis.stop();
     }
   }, 120_000);
+
+  it("/readyz names the mod location while its bucket is gone, and is 200 within seconds of its return", async () => {
+    const s = await scenario(env);
+    const modBucket = `${s.bucket}-mod`;
+    const client = createS3Client({ endpoint: env.s3.endpoint, credentials: env.s3.credentials });
+    await client.send(new CreateBucketCommand({ Bucket: modBucket }));
+    const svc = spawnAugmenter(
+      ["serve"],
+      augmenterEnv(env, s, { MOD_URI: `s3://${modBucket}/mod/`, HTTP_PORT: "0", LOG_LEVEL: "info" }),
+    );
+    const log = () => `${svc.out().slice(-3000)}\n${svc.err().slice(-2000)}`;
+    try {
+      await until("the augmenter starts", () => svc.out().includes('"augmenter starting"'), 30_000, log);
+      const started = svc
+        .out()
+        .split("\n")
+        .find((l) => l.includes('"augmenter starting"')) as string;
+      const base = `http://127.0.0.1:${(JSON.parse(started) as { httpPort: number }).httpPort}`;
+      let last: Readyz | undefined;
+      const readyzIs = (status: number) => async () => {
+        const res = await fetch(`${base}/readyz`);
+        last = { status: res.status, body: (await res.json()) as Readyz["body"] };
+        return last.status === status;
+      };
+      const said = () => `${JSON.stringify(last)}\n${log()}`;
+      await until("ready at start", readyzIs(200), 15_000, said, 200);
+      await client.send(new DeleteBucketCommand({ Bucket: modBucket }));
+      await until("/readyz names mod", readyzIs(503), 10_000, said, 200);
+      expect(last?.body.down).toEqual([
+        {
+          dependency: "mod",
+          since: expect.any(String),
+          reason: expect.stringContaining(`s3://${modBucket}/mod/`),
+        },
+      ]);
+      await client.send(new CreateBucketCommand({ Bucket: modBucket }));
+      const back = Date.now();
+      await until("/readyz 200 after the bucket returns", readyzIs(200), 10_000, said, 200);
+      expect(Date.now() - back).toBeLessThan(5_000);
+      svc.child.kill("SIGTERM");
+      expect(await svc.exited).toBe(0);
+    } finally {
+      if (svc.child.exitCode === null) svc.child.kill("SIGKILL");
+      client.destroy();
+    }
+  }, 60_000);
 });
