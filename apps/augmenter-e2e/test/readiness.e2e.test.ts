@@ -19,6 +19,45 @@ interface Readyz {
   body: { ready: boolean; down?: Array<{ dependency: string; since: string; reason: string }> };
 }
 
+/** `augmenter serve` on a free HTTP port, and a poller of its /readyz that keeps the last answer. */
+async function serveWithHttp(extraEnv: Record<string, string>) {
+  const svc = spawnAugmenter(["serve"], { ...extraEnv, HTTP_PORT: "0", LOG_LEVEL: "info" });
+  const log = () => `${svc.out().slice(-3000)}\n${svc.err().slice(-2000)}`;
+  await until("the augmenter starts", () => svc.out().includes('"augmenter starting"'), 30_000, log).catch(
+    (err: Error) => {
+      svc.child.kill("SIGKILL");
+      throw err;
+    },
+  );
+  const started = svc
+    .out()
+    .split("\n")
+    .find((l) => l.includes('"augmenter starting"')) as string;
+  const base = `http://127.0.0.1:${(JSON.parse(started) as { httpPort: number }).httpPort}`;
+  const r = {
+    svc,
+    base,
+    last: undefined as Readyz | undefined,
+    /** Until /readyz answers `status` (naming `dependency`, when given). */
+    readyzUntil: (what: string, status: number, ms: number, dependency?: string) =>
+      until(
+        what,
+        async () => {
+          const res = await fetch(`${base}/readyz`);
+          r.last = { status: res.status, body: (await res.json()) as Readyz["body"] };
+          return (
+            r.last.status === status &&
+            (!dependency || !!r.last.body.down?.some((d) => d.dependency === dependency))
+          );
+        },
+        ms,
+        () => `${JSON.stringify(r.last)}\n${log()}`,
+        200,
+      ),
+  };
+  return r;
+}
+
 describe("readiness of a serve process whose dependencies go away and come back", () => {
   it("/readyz names the model, then L2, while each is down and is 200 within seconds of its return; /healthz stays 200", async () => {
     const startModel = (port: number) =>
@@ -26,75 +65,53 @@ describe("readiness of a serve process whose dependencies go away and come back"
     let model: MockSeniorityServer = await startModel(0);
     let redis: LocalRedisServer = await startLocalRedis();
     const s = await scenario(env);
-    const svc = spawnAugmenter(
-      ["serve"],
-      augmenterEnv(env, s, {
-        SENIORITY_GRPC_ADDR: model.address,
-        CACHE_URL: redis.url,
-        HTTP_PORT: "0",
-        POLL_INTERVAL_MS: "500",
-        LOG_LEVEL: "info",
-      }),
-    );
-    const log = () => `${svc.out().slice(-3000)}\n${svc.err().slice(-2000)}`;
     const healthz: number[] = [];
     let polling = true;
     let poller: Promise<void> = Promise.resolve();
+    const r = await serveWithHttp(
+      augmenterEnv(env, s, {
+        SENIORITY_GRPC_ADDR: model.address,
+        CACHE_URL: redis.url,
+        POLL_INTERVAL_MS: "500",
+      }),
+    );
+    const { svc } = r;
     try {
-      await until("the augmenter starts", () => svc.out().includes('"augmenter starting"'), 30_000, log);
-      const started = svc
-        .out()
-        .split("\n")
-        .find((l) => l.includes('"augmenter starting"')) as string;
-      const base = `http://127.0.0.1:${(JSON.parse(started) as { httpPort: number }).httpPort}`;
-      const readyz = async (): Promise<Readyz> => {
-        const res = await fetch(`${base}/readyz`);
-        return { status: res.status, body: (await res.json()) as Readyz["body"] };
-      };
       poller = (async () => {
         while (polling) {
-          healthz.push((await fetch(`${base}/healthz`)).status);
-          await new Promise((r) => setTimeout(r, 200));
+          healthz.push((await fetch(`${r.base}/healthz`)).status);
+          await new Promise((done) => setTimeout(done, 200));
         }
       })();
-      let last: Readyz | undefined;
-      const readyzIs = (status: number, dependency?: string) => async () => {
-        last = await readyz();
-        return (
-          last.status === status &&
-          (!dependency || !!last.body.down?.some((d) => d.dependency === dependency))
-        );
-      };
-      const said = () => `${JSON.stringify(last)}\n${log()}`;
-      await until("ready at start", readyzIs(200), 15_000, said, 200);
-      expect(last?.body).toEqual({ ready: true });
+      await r.readyzUntil("ready at start", 200, 15_000);
+      expect(r.last?.body).toEqual({ ready: true });
 
       // The model goes away: 503 naming it, since when, and why.
       const modelPort = model.port;
       await model.stop();
       const modelStopped = Date.now();
-      await until("/readyz names the model", readyzIs(503, "model"), 10_000, said, 200);
-      const down = last?.body.down?.find((d) => d.dependency === "model");
+      await r.readyzUntil("/readyz names the model", 503, 10_000, "model");
+      const down = r.last?.body.down?.find((d) => d.dependency === "model");
       expect(down?.reason).toContain(`127.0.0.1:${modelPort}`);
       expect(Date.parse(down?.since ?? "")).toBeGreaterThanOrEqual(modelStopped - 1_000);
-      expect(last?.body.ready).toBe(false);
+      expect(r.last?.body.ready).toBe(false);
       // Long enough for gRPC's default reconnect backoff to have grown past "seconds".
-      await new Promise((r) => setTimeout(r, 8_000));
+      await new Promise((done) => setTimeout(done, 8_000));
       model = await startModel(modelPort);
       const modelBack = Date.now();
-      await until("/readyz 200 after the model returns", readyzIs(200), 15_000, said, 200);
+      await r.readyzUntil("/readyz 200 after the model returns", 200, 15_000);
       const modelRecoveryMs = Date.now() - modelBack;
 
       // L2 goes away: the same, naming l2.
       const redisPort = redis.port;
       await redis.stop();
-      await until("/readyz names L2", readyzIs(503, "l2"), 10_000, said, 200);
-      expect(last?.body.down?.map((d) => d.dependency)).toEqual(["l2"]);
-      expect(last?.body.down?.[0]?.reason).toContain(`127.0.0.1:${redisPort}`);
-      await new Promise((r) => setTimeout(r, 3_000));
+      await r.readyzUntil("/readyz names L2", 503, 10_000, "l2");
+      expect(r.last?.body.down?.map((d) => d.dependency)).toEqual(["l2"]);
+      expect(r.last?.body.down?.[0]?.reason).toContain(`127.0.0.1:${redisPort}`);
+      await new Promise((done) => setTimeout(done, 3_000));
       redis = await startLocalRedis({ port: redisPort });
       const redisBack = Date.now();
-      await until("/readyz 200 after Redis returns", readyzIs(200), 15_000, said, 200);
+      await r.readyzUntil("/readyz 200 after Redis returns", 200, 15_000);
       const redisRecoveryMs = Date.now() - redisBack;
       console.info(
         `[readiness] ready again ${modelRecoveryMs} ms after the model returned, ${redisRecoveryMs} ms after Redis did; ${healthz.length} /healthz polls`,
@@ -107,7 +124,7 @@ describe("readiness of a serve process whose dependencies go away and come back"
       expect(healthz.length).toBeGreaterThan(40);
       expect(healthz.filter((code) => code !== 200)).toEqual([]);
 
-      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const metrics = await (await fetch(`${r.base}/metrics`)).text();
       expect(metrics).toContain("# TYPE augmenter_pairs_resolved_by_other_workers_total counter");
       expect(metrics).toContain("# TYPE augmenter_coordination_errors_total counter");
       expect(metrics).toMatch(/^augmenter_dependency_up\{dependency="model"\} 1$/m);
@@ -127,29 +144,13 @@ describe("readiness of a serve process whose dependencies go away and come back"
     const modBucket = `${s.bucket}-mod`;
     const client = createS3Client({ endpoint: env.s3.endpoint, credentials: env.s3.credentials });
     await client.send(new CreateBucketCommand({ Bucket: modBucket }));
-    const svc = spawnAugmenter(
-      ["serve"],
-      augmenterEnv(env, s, { MOD_URI: `s3://${modBucket}/mod/`, HTTP_PORT: "0", LOG_LEVEL: "info" }),
-    );
-    const log = () => `${svc.out().slice(-3000)}\n${svc.err().slice(-2000)}`;
+    const r = await serveWithHttp(augmenterEnv(env, s, { MOD_URI: `s3://${modBucket}/mod/` }));
+    const { svc } = r;
     try {
-      await until("the augmenter starts", () => svc.out().includes('"augmenter starting"'), 30_000, log);
-      const started = svc
-        .out()
-        .split("\n")
-        .find((l) => l.includes('"augmenter starting"')) as string;
-      const base = `http://127.0.0.1:${(JSON.parse(started) as { httpPort: number }).httpPort}`;
-      let last: Readyz | undefined;
-      const readyzIs = (status: number) => async () => {
-        const res = await fetch(`${base}/readyz`);
-        last = { status: res.status, body: (await res.json()) as Readyz["body"] };
-        return last.status === status;
-      };
-      const said = () => `${JSON.stringify(last)}\n${log()}`;
-      await until("ready at start", readyzIs(200), 15_000, said, 200);
+      await r.readyzUntil("ready at start", 200, 15_000);
       await client.send(new DeleteBucketCommand({ Bucket: modBucket }));
-      await until("/readyz names mod", readyzIs(503), 10_000, said, 200);
-      expect(last?.body.down).toEqual([
+      await r.readyzUntil("/readyz names mod", 503, 10_000, "mod");
+      expect(r.last?.body.down).toEqual([
         {
           dependency: "mod",
           since: expect.any(String),
@@ -158,7 +159,7 @@ describe("readiness of a serve process whose dependencies go away and come back"
       ]);
       await client.send(new CreateBucketCommand({ Bucket: modBucket }));
       const back = Date.now();
-      await until("/readyz 200 after the bucket returns", readyzIs(200), 10_000, said, 200);
+      await r.readyzUntil("/readyz 200 after the bucket returns", 200, 10_000);
       expect(Date.now() - back).toBeLessThan(5_000);
       svc.child.kill("SIGTERM");
       expect(await svc.exited).toBe(0);
