@@ -14,6 +14,10 @@ import { AugmenterMetrics } from "./service/augmenter-metrics";
 import { Discovery } from "./service/discovery";
 import { startHttpServer } from "./service/http-server";
 import { assertSeparateLocations } from "./service/locations";
+import { serviceDependencies } from "./service/dependencies";
+import { EventLoopWatch } from "./service/event-loop-watch";
+import { plainCause } from "./service/plain-cause";
+import { Readiness, DEFAULT_READINESS_OPTIONS } from "./service/readiness";
 import { settleWithin } from "./service/settle-within";
 
 export type AugmenterConfig = OptionValues<typeof AUGMENTER_OPTIONS>;
@@ -37,15 +41,6 @@ function openStore(flag: string, env: string, uri: string, o: AugmenterConfig): 
   } catch (err) {
     throw new ConfigError(`--${flag} (or ${env}): ${(err as Error).message}`);
   }
-}
-
-/** A client library's error as an operator reads it: ioredis's retry wording means "no connection". */
-function plainCause(err: Error): string {
-  return /max retries per request|Connection is closed|Stream isn't writeable|enableOfflineQueue/i.test(
-    err.message,
-  )
-    ? "no connection (the client gave up after its reconnect attempts)"
-    : err.message;
 }
 
 /** Wires the whole service from validated options; `main.ts` and the tests both use it. */
@@ -115,7 +110,15 @@ export async function createAugmenter(
     tls: o.grpcTls,
     ...(caPem ? { caPem } : {}),
   });
-  const metrics = new AugmenterMetrics(() => scheduler);
+  const readiness: Readiness = new Readiness(
+    serviceDependencies({ model, cache, raw, mod, timeoutMs: DEFAULT_READINESS_OPTIONS.timeoutMs }),
+    () => augmenter.ready,
+  );
+  const metrics: AugmenterMetrics = new AugmenterMetrics({
+    scheduler: () => scheduler,
+    readiness: () => readiness,
+  });
+  metrics.modelRateLimit.set(o.modelRate);
   const scheduler = new InferenceScheduler(
     model,
     cache,
@@ -172,7 +175,7 @@ export async function createAugmenter(
     chunkWindow: o.chunkWindow,
     maxDistinctTracked: 2_000_000,
   };
-  const augmenter = new Augmenter(deps, new Discovery(raw, mod, o.lookbackSeconds), metrics, log, {
+  const augmenter: Augmenter = new Augmenter(deps, new Discovery(raw, mod, o.lookbackSeconds), metrics, log, {
     fileConcurrency: o.fileConcurrency,
     pollIntervalMs: o.pollIntervalMs,
     shutdownGraceMs: o.shutdownGraceMs,
@@ -180,13 +183,17 @@ export async function createAugmenter(
     maxFileAttempts: o.fileMaxAttempts,
     coordinator,
   });
+  const loop = new EventLoopWatch();
+  const endpoints = {
+    registry: metrics.registry,
+    readiness: () => readiness.check(),
+    liveness: () => loop.report(),
+  };
   const http =
     o.httpPort >= 0
-      ? await startHttpServer(metrics.registry, () => augmenter.ready, o.httpHost, o.httpPort).catch(
-          (err: Error) => {
-            throw new ConfigError(`${err.message}: choose a free port, 0 for any free one, or -1 for none`);
-          },
-        )
+      ? await startHttpServer(endpoints, o.httpHost, o.httpPort).catch((err: Error) => {
+          throw new ConfigError(`${err.message}: choose a free port, 0 for any free one, or -1 for none`);
+        })
       : undefined;
   log.info(
     {
@@ -220,6 +227,7 @@ export async function createAugmenter(
         `L2 cache still unreachable (${cacheVariable}) at shutdown: these answers were not stored and will be asked again`,
       );
     scheduler.close();
+    loop.close();
     cache.availability.close();
     await settleWithin(coordinator.close(), left(1_000));
     model.close();

@@ -75,6 +75,10 @@ describe("mock seniority server over gRPC", () => {
     expect(secs).toBeLessThan(4);
     expect(done).toEqual([0, 1, 2]);
     expect(s.stats().maxQueueDepthPairs).toBe(3000);
+    // Answers by whole second of the mock's clock: all of them, spread over the 1.5 s of service.
+    const bySecond = s.stats().answeredBySecond;
+    expect(bySecond.reduce((a, b) => a + b, 0)).toBe(3000);
+    expect(bySecond.length).toBeGreaterThanOrEqual(2);
   });
 
   it("rejects with RESOURCE_EXHAUSTED past the queue bound when configured", async () => {
@@ -160,6 +164,7 @@ describe("mock seniority server over gRPC", () => {
       pairsReceived: 0,
       distinctPairs: 0,
       pairsReceivedMoreThanOnce: 0,
+      answeredBySecond: [],
     });
   });
 

@@ -25,6 +25,11 @@ export interface MockStatsSnapshot {
   latency: LatencySummary;
   /** Pairs answered per second between the first RPC received and the last answer sent. */
   answeredPairsPerSecond: number;
+  /**
+   * Pairs answered in each whole second since the first RPC was received (index 0 is its first
+   * second): the rate the model delivered, on its own clock, for charts over fixed windows.
+   */
+  answeredBySecond: number[];
   since: string;
   /** This process's own footprint (the whole process, not just since the last reset). */
   process: { cpuSeconds: number; rssBytes: number; peakRssBytes: number };
@@ -53,6 +58,7 @@ export class MockStats {
   private latencyCount = 0;
   private firstRpcAt = 0;
   private lastAnswerAt = 0;
+  private answeredBySecond: number[] = [];
   private since = new Date();
   private readonly histogram: Histogram;
 
@@ -154,6 +160,9 @@ export class MockStats {
   answered(pairs: number, latencyMs: number): void {
     this.counts.pairsAnswered += pairs;
     this.lastAnswerAt = performance.now();
+    const second = Math.max(0, Math.floor((this.lastAnswerAt - this.firstRpcAt) / 1000));
+    while (this.answeredBySecond.length <= second) this.answeredBySecond.push(0);
+    this.answeredBySecond[second] = (this.answeredBySecond[second] ?? 0) + pairs;
     this.observe(latencyMs);
   }
 
@@ -203,6 +212,7 @@ export class MockStats {
       rejected: this.counts.rejected,
       latency: this.latencySummary(),
       answeredPairsPerSecond: elapsed > 0 ? this.counts.pairsAnswered / elapsed : 0,
+      answeredBySecond: [...this.answeredBySecond],
       since: this.since.toISOString(),
       process: processFootprint(),
     };
@@ -214,6 +224,7 @@ export class MockStats {
     this.latencyCount = 0;
     this.firstRpcAt = 0;
     this.lastAnswerAt = 0;
+    this.answeredBySecond = [];
     this.since = new Date();
     this.histogram.reset();
   }

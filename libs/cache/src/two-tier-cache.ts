@@ -39,6 +39,19 @@ export class TwoTierCache {
     );
   }
 
+  /**
+   * One small L2 read, for readiness while nothing else reads: a failure marks L2 down (as any
+   * caller's would), so model calls pause and the availability probe takes over until it is back.
+   */
+  async probeL2(): Promise<void> {
+    try {
+      await this.l2.getMany([PROBE_KEY]);
+    } catch (err) {
+      this.availability.failed(err as Error);
+      throw err;
+    }
+  }
+
   get l1Size(): number {
     return this.l1.size;
   }

@@ -205,6 +205,12 @@ export class LocalObjectStore implements ObjectStore {
     await rm(this.path(key), { force: true });
     await rm(this.path(key) + META_SUFFIX, { force: true });
   }
+
+  /** A directory not created yet answers (listing it finds nothing, writing creates it). */
+  async probe(): Promise<void> {
+    const s = await statOrUndefined(this.root);
+    if (s && !s.isDirectory()) throw new Error(`${this.location} is not a directory`);
+  }
 }
 
 async function statOrUndefined(path: string): Promise<Stats | undefined> {

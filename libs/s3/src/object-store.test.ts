@@ -75,6 +75,10 @@ function contract(name: string, open: () => Promise<ObjectStore>) {
       await store.delete("gone.jsonl");
       expect(await store.head("gone.jsonl")).toBeUndefined();
     });
+
+    it("probe answers while the location is reachable", async () => {
+      await expect(store.probe()).resolves.toBeUndefined();
+    });
   });
 }
 
@@ -105,6 +109,29 @@ describe("S3 listing", () => {
     expect((await collect(store)).map((o) => o.key)).toEqual(keys);
     expect((await collect(store, keys[1049])).length).toBe(50);
   }, 60_000);
+});
+
+describe("probe of a location that does not answer", () => {
+  it("S3: rejects for a bucket that does not exist and for an endpoint nobody listens on", async () => {
+    const client = createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials });
+    const noBucket = new S3ObjectStore(client, { bucket: "no-such-bucket", prefix: "raw/" });
+    await expect(noBucket.probe()).rejects.toThrow(/bucket/i);
+    const dead = createS3Client({
+      endpoint: "http://127.0.0.1:1",
+      credentials: s3.credentials,
+      maxAttempts: 1,
+    });
+    await expect(new S3ObjectStore(dead, { bucket: "rl-data", prefix: "raw/" }).probe()).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
+  });
+
+  it("local: a directory not created yet answers; a file in its place does not", async () => {
+    await expect(new LocalObjectStore(join(dir, "not-yet")).probe()).resolves.toBeUndefined();
+    const file = new LocalObjectStore(join(dir, "afile"));
+    await new LocalObjectStore(dir).put("afile", "x");
+    await expect(file.probe()).rejects.toThrow(/not a directory/);
+  });
 });
 
 describe("local object store on disk", () => {

@@ -37,6 +37,11 @@ export interface ObjectStore {
    */
   put(key: string, body: Readable | Buffer | string, options?: PutOptions): Promise<{ etag: string }>;
   delete(key: string): Promise<void>;
+  /**
+   * One cheap call that proves the location answers now (readiness): S3 lists at most one key,
+   * a directory is looked up. Rejects with the cause when it does not; `signal` cuts it short.
+   */
+  probe(signal?: AbortSignal): Promise<void>;
 }
 
 /** Rejects keys that could address anything outside the store's prefix or root. */

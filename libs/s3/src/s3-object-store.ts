@@ -148,6 +148,13 @@ export class S3ObjectStore implements ObjectStore {
     return { etag: unquote("ETag" in res ? res.ETag : undefined) };
   }
 
+  async probe(signal?: AbortSignal): Promise<void> {
+    await this.client.send(
+      new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: this.where.prefix, MaxKeys: 1 }),
+      signal ? { abortSignal: signal } : {},
+    );
+  }
+
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.where.bucket, Key: this.fullKey(key) }));
   }

@@ -14,16 +14,52 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 export function saturationChart(
   points: Array<{ t: number; pairsPerSecond: number }>,
   limit: number,
+  windowSeconds: number,
+): TopLevelSpec {
+  return rateAgainstLimit(
+    {
+      text: `Model pairs/s answered during a cold run (limit ${limit})`,
+      subtitle: `pairs the mock answered in each whole ${windowSeconds} s window of its own clock, divided by the window`,
+    },
+    points,
+    { field: "t", title: "seconds since the first model call (window start)" },
+    { title: "pairs/s answered" },
+    limit,
+  );
+}
+
+/** The model's demand in real time over a day (symlog scale: the limit is far above it). */
+export function demandChart(
+  points: Array<{ hour: number; pairsPerSecond: number }>,
+  limit: number,
+  derivedFrom: string,
+): TopLevelSpec {
+  return rateAgainstLimit(
+    { text: `Model demand over a day against its limit (${limit} pairs/s)`, subtitle: derivedFrom },
+    points,
+    { field: "hour", title: "hour of the day (files in name order, one a minute)" },
+    { title: "new pairs/s the model must answer", scale: { type: "symlog" } },
+    limit,
+  );
+}
+
+/** A step line of `pairsPerSecond` per fixed window, and the model's limit as a dashed rule. */
+function rateAgainstLimit(
+  title: { text: string; subtitle: string },
+  points: object[],
+  x: { field: string; title: string },
+  y: { title: string; scale?: { type: "symlog" } },
+  limit: number,
 ): TopLevelSpec {
   return {
-    title: `Model pairs/s received during a cold run (limit ${limit})`,
+    title,
     layer: [
       {
         data: { values: points },
-        mark: { type: "line", point: true },
+        mark: { type: "line", point: true, interpolate: "step-after" },
         encoding: {
-          x: { field: "t", type: "quantitative", title: "seconds since the first model call" },
-          y: { field: "pairsPerSecond", type: "quantitative", title: "pairs/s" },
+          x: { ...x, type: "quantitative" },
+          y: { field: "pairsPerSecond", type: "quantitative", ...y },
         },
       },
       {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import * as prettier from "prettier";
 import { formatHelp, option, parseOptions, quietRuntimeNotice } from "@rl/cli";
 import { startLocalRedis } from "@rl/cache/testing";
-import { barsChart, renderSvg, saturationChart, warmupChart } from "./charts";
+import { barsChart, demandChart, renderSvg, saturationChart, warmupChart } from "./charts";
 import { markdownReport } from "./report";
 import { ROOT, startS3Process } from "./processes";
 import {
@@ -120,7 +120,16 @@ try {
         ...r,
         mockCpuSeconds: r.mock.cpuSeconds,
         mockPeakRssMiB: r.mock.peakRssMiB,
+        meanDemandPairsPerSecond: r.demand.meanPairsPerSecond,
+        peakMinuteDemandPairsPerSecond: r.demand.peakMinutePairsPerSecond,
       });
+      charts["model-demand"] = await renderSvg(
+        demandChart(
+          r.demand.points,
+          r.demand.limit,
+          `derived from the one-day run (${r.files.toLocaleString("en-US")} generated files, cold cache at hour 0): each file's new pairs over its minute, averaged per ${r.demand.windowMinutes} min`,
+        ),
+      );
     } else if (name === "backlog") {
       const r = await backlog(ctx);
       results.backlog = r.backlog;
@@ -130,7 +139,9 @@ try {
       table("3b. Backlog drained, warm cache", r.backlog.warm);
       table("4. Model saturation (cold backlog)", r.saturation);
       table("5. Warm throughput vs a bare split + parse + splice loop", r.warmThroughput);
-      charts.saturation = await renderSvg(saturationChart(r.saturation.points, r.saturation.limit));
+      charts.saturation = await renderSvg(
+        saturationChart(r.saturation.points, r.saturation.limit, r.saturation.windowSeconds),
+      );
     } else if (name === "cache-at-scale") {
       const r = await cacheAtScale(ctx);
       results.cacheAtScale = r;

@@ -59,6 +59,16 @@ export function markdownReport(r: Any, charts: string[]): string {
       ]),
       "",
     );
+    const demand = day.demand as Any | undefined;
+    if (demand) {
+      parts.push(
+        "### The model's capacity against a day's demand",
+        "",
+        `The run above goes as fast as the model allows; the scraper delivers one file a minute. Spread each file's new pairs over its minute and the model's demand in real time is: mean ${n(demand.meanPairsPerSecond)} pairs/s over the day, ${n(demand.peakMinutePairsPerSecond)} pairs/s in the busiest minute, against a limit of ${n(demand.limit)} pairs/s. Derived from the per-file model pairs of this run (generated data; a pair two files in flight share counts in whichever asked first). The limit binds only when a backlog is drained as fast as possible (sections 3 and 4).`,
+        "",
+      );
+      if (charts.includes("model-demand")) parts.push("![model demand over a day](model-demand.svg)", "");
+    }
   }
   const b = r.backlog as Any | undefined;
   if (b) {
@@ -90,7 +100,7 @@ export function markdownReport(r: Any, charts: string[]): string {
     parts.push(
       "## 4. Model saturation",
       "",
-      `During the cold backlog run. Target: ≥97% of the limit while misses are pending.`,
+      `During the cold backlog run. Target: ≥97% of the limit while misses are pending. The chart counts the pairs the mock answered in each whole ${n(s.windowSeconds ?? 5)} s window of its own clock.`,
       "",
       table([
         ["limit, pairs/s", s.limit],

@@ -29,6 +29,7 @@ import { createReadStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { IMPORT_TUNING, importPairs } from "augmenter/cache-ops";
 import { runAugmenter, serveAugmenter, type AugmenterTarget } from "./run-augmenter";
+import { demandOverDay, fixedWindowRates } from "./model-demand";
 import { startMockProcess, type MockProcess, type S3Process } from "./processes";
 
 export interface Sizes {
@@ -192,6 +193,7 @@ export async function oneDay(ctx: Ctx) {
   const m0 = await mock.stats();
   const r = await runAugmenter(target(ctx, mock, prefix));
   const m1 = await mock.stats();
+  const windowMinutes = Math.max(1, Math.round(gen.files / 96));
   await mock.stop();
   return {
     files: gen.files,
@@ -200,38 +202,20 @@ export async function oneDay(ctx: Ctx) {
     modelPairsReceived: m1.pairsReceived,
     modelPairsReceivedMoreThanOnce: m1.pairsReceivedMoreThanOnce,
     mock: mockDelta(m0, m1),
+    // 96 windows a day (15 minutes each for 1,440 files), one a file for smaller runs.
+    demand: { limit: ctx.modelRate, windowMinutes, ...demandOverDay(r.files, windowMinutes) },
   };
 }
 
-/** Samples the mock's counters while `work` runs, for the saturation chart. */
-async function sampled<T>(
-  mock: MockProcess,
-  work: () => Promise<T>,
-): Promise<{ result: T; series: Array<{ t: number; received: number }> }> {
-  const series: Array<{ t: number; received: number }> = [];
-  const t0 = performance.now();
-  let stop = false;
-  const loop = (async () => {
-    while (!stop) {
-      const s = await mock.stats();
-      series.push({ t: (performance.now() - t0) / 1000, received: s.pairsReceived });
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
-  try {
-    return { result: await work(), series };
-  } finally {
-    stop = true;
-    await loop;
-  }
-}
+/** Batches of 1,000 land about once a second: a 5 s window holds about five of them. */
+const SATURATION_WINDOW_S = 5;
 
 /** 3 + 4 + 5. The 15-minute outage backlog, cold then warm; model saturation while cold; warm throughput vs a bare loop. */
 export async function backlog(ctx: Ctx) {
   const prefix = `backlog-${randomUUID().slice(0, 6)}`;
   const gen = await dataset(ctx, prefix, ctx.sizes.backlogLines, ctx.sizes.backlogFiles, prefix);
   const mock = await startMockProcess(ctx.modelRate);
-  const { result: cold, series } = await sampled(mock, () => runAugmenter(target(ctx, mock, prefix)));
+  const cold = await runAugmenter(target(ctx, mock, prefix));
   const coldStats = await mock.stats();
   const warm = await runAugmenter(target(ctx, mock, prefix, { modPrefix: "mod-warm" }));
   // LMDB for the same comparison: fill it (cold), then measure warm.
@@ -254,23 +238,6 @@ export async function backlog(ctx: Ctx) {
   await mock.stop();
   const bare = await bareLoop(store(ctx, `${prefix}/raw/`));
 
-  // Saturation over a trailing 5 s window: batches of 1000 arrive about once a second, so
-  // shorter windows swing between 0 and 2× the rate and say nothing about the sustained rate.
-  const first = series.findIndex((p) => p.received > 0);
-  const last = series.findIndex((p) => p.received === coldStats.pairsReceived);
-  const start = Math.max(0, first - 1);
-  const points: Array<{ t: number; pairsPerSecond: number }> = [];
-  for (let i = first; i >= 0 && i <= last; i++) {
-    const p = series[i] as { t: number; received: number };
-    let k = i - 1;
-    while (k > start && p.t - (series[k] as { t: number }).t < 5) k--;
-    const q = series[Math.max(start, k)] as { t: number; received: number };
-    if (p.t - q.t <= 0) continue;
-    points.push({
-      t: +(p.t - (series[start] as { t: number }).t).toFixed(2),
-      pairsPerSecond: Math.round((p.received - q.received) / (p.t - q.t)),
-    });
-  }
   const warmRate = warm.totals.records / warm.wallSeconds;
   const warmLmdbRate = warmLmdb.totals.records / warmLmdb.wallSeconds;
   return {
@@ -282,7 +249,8 @@ export async function backlog(ctx: Ctx) {
       achievedPairsPerSecond: Math.round(coldStats.answeredPairsPerSecond),
       fractionOfLimit: +(coldStats.answeredPairsPerSecond / ctx.modelRate).toFixed(3),
       receivedMoreThanOnce: coldStats.pairsReceivedMoreThanOnce,
-      points,
+      windowSeconds: SATURATION_WINDOW_S,
+      points: fixedWindowRates(coldStats.answeredBySecond, SATURATION_WINDOW_S),
     },
     warmThroughput: {
       redisLinesPerSecond: Math.round(warmRate),

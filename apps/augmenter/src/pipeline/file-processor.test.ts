@@ -13,6 +13,7 @@ function breakingStore(first: Buffer): ObjectStore {
     location: "fake://raw/",
     list: async function* () {},
     head: async () => undefined,
+    probe: async () => {},
     get: async () =>
       new Readable({
         read() {

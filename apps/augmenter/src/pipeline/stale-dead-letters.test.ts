@@ -28,6 +28,7 @@ function recording(store: ObjectStore, name: string, events: string[], headFails
       return store.head(k);
     },
     get: (k) => store.get(k),
+    probe: (signal) => store.probe(signal),
     put: async (k, body, o) => {
       const r = await store.put(k, body, o);
       events.push(`${name} put ${k}`);

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { InferenceScheduler } from "../model/inference-scheduler";
 import type { FileReport } from "../pipeline/file-report";
+import type { Readiness } from "./readiness";
 
 /** Prometheus metrics of one augmenter process, on its own registry. */
 export class AugmenterMetrics {
@@ -61,31 +62,71 @@ export class AugmenterMetrics {
     registers: [this.registry],
   });
 
-  constructor(scheduler?: () => InferenceScheduler | undefined) {
+  readonly fileDistinctPairs = new Histogram({
+    name: "augmenter_file_distinct_pairs",
+    help: "Distinct (company, title) pairs per file",
+    buckets: [10, 100, 500, 1000, 2000, 5000, 10000, 50000],
+    registers: [this.registry],
+  });
+  readonly cacheMisses = this.c(
+    "cache_misses_total",
+    "Pair lookups neither tier answered: sent to the model, or joined a call already pending",
+  );
+  readonly modelRateLimit = new Gauge({
+    name: "augmenter_model_rate_limit_pairs_per_second",
+    help: "The model's sustainable rate this worker paces to (MODEL_RATE; shared by all workers)",
+    registers: [this.registry],
+  });
+
+  constructor(
+    sources: {
+      scheduler?: () => InferenceScheduler | undefined;
+      readiness?: () => Readiness | undefined;
+    } = {},
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: "augmenter_" });
+    const stats = () => sources.scheduler?.()?.stats();
     new Gauge({
       name: "augmenter_model_pending_pairs",
       help: "Pairs waiting on the model (queued or in flight)",
       registers: [this.registry],
       collect() {
-        this.set(scheduler?.()?.stats().pending ?? 0);
+        this.set(stats()?.pending ?? 0);
       },
     });
+    // Totals kept by the scheduler, exposed as counters (rate() and resets work on them).
+    const total = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
     // Scale-out: how often another worker's inference spared this one, and coordination trouble.
+    total(
+      "augmenter_pairs_resolved_by_other_workers_total",
+      "Pairs this worker waited for while another worker inferred them",
+      () => stats()?.remoteResolved ?? 0,
+    );
+    total(
+      "augmenter_coordination_errors_total",
+      "Coordination calls (Redis or the embedded record space) that failed; the work went on uncoordinated",
+      () => stats()?.coordinationErrors ?? 0,
+    );
     new Gauge({
-      name: "augmenter_pairs_resolved_by_other_workers",
-      help: "Pairs this worker waited for while another worker inferred them (since start)",
+      name: "augmenter_dependency_up",
+      help: "1 while a dependency answers its readiness probe (model, l2, raw, mod), else 0",
+      labelNames: ["dependency"],
       registers: [this.registry],
-      collect() {
-        this.set(scheduler?.()?.stats().remoteResolved ?? 0);
-      },
-    });
-    new Gauge({
-      name: "augmenter_coordination_errors",
-      help: "Redis coordination calls that failed; the work went on uncoordinated (since start)",
-      registers: [this.registry],
-      collect() {
-        this.set(scheduler?.()?.stats().coordinationErrors ?? 0);
+      async collect() {
+        const readiness = sources.readiness?.();
+        if (!readiness) return;
+        const report = await readiness.check();
+        const down = new Set((report.down ?? []).map((d) => d.dependency));
+        for (const dependency of readiness.names) this.set({ dependency }, down.has(dependency) ? 0 : 1);
       },
     });
   }
@@ -99,6 +140,8 @@ export class AugmenterMetrics {
       if (n > 0) this.nullSeniority.inc({ reason }, n);
     this.cacheHits.inc({ tier: "l1" }, r.l1Hits);
     this.cacheHits.inc({ tier: "l2" }, r.l2Hits);
+    this.cacheMisses.inc(r.modelPairs + r.joinedPairs);
+    if (r.status === "done") this.fileDistinctPairs.observe(r.distinctPairs);
     this.fileSeconds.observe(r.timings.totalMs / 1000);
   }
 }

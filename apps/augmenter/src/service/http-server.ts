@@ -1,14 +1,25 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import type { ReadinessReport } from "./readiness";
 
-/** `/metrics` (Prometheus), `/healthz` (the process is up), `/readyz` (listed inputs, cache connected). */
+export interface HttpEndpoints {
+  registry: Registry;
+  /** `/readyz`: 200 when ready, else 503; the body says which dependency is down and since when. */
+  readiness(): Promise<ReadinessReport>;
+  /** `/healthz`: 200 while the process is not stuck, else 503. */
+  liveness(): { alive: boolean };
+}
+
+const json = (body: unknown) => `${JSON.stringify(body)}\n`;
+
+/** `/metrics` (Prometheus), `/healthz` (liveness), `/readyz` (dependencies answer). */
 export async function startHttpServer(
-  registry: Registry,
-  ready: () => boolean,
+  endpoints: HttpEndpoints,
   host: string,
   port: number,
 ): Promise<{ port: number; close(): Promise<void> }> {
+  const { registry } = endpoints;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET") {
@@ -19,10 +30,13 @@ export async function startHttpServer(
         (err: Error) => res.writeHead(500).end(`metrics failed: ${err.message}\n`),
       );
     } else if (path === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      const live = endpoints.liveness();
+      res.writeHead(live.alive ? 200 : 503, { "content-type": "application/json" }).end(json(live));
     } else if (path === "/readyz") {
-      const ok = ready();
-      res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" }).end(ok ? "ready\n" : "not ready\n");
+      endpoints.readiness().then(
+        (r) => res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(json(r)),
+        (err: Error) => res.writeHead(500).end(json({ ready: false, error: err.message })),
+      );
     } else {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found: /metrics, /healthz, /readyz\n");
     }
