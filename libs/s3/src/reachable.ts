@@ -63,8 +63,8 @@ export class StoreCheckError extends Error {
 }
 
 /**
- * Lists at most one key before any work, proving the location answers and the credentials may
- * list it; otherwise throws a StoreCheckError naming the setting to fix.
+ * Probes the store before any work (on S3 a ListObjectsV2 of one key), proving the location
+ * answers and the credentials may list it; otherwise throws a StoreCheckError naming the setting to fix.
  */
 export async function checkStore(
   store: ObjectStore,
@@ -72,7 +72,7 @@ export async function checkStore(
   endpointSetting = "S3_ENDPOINT / --s3-endpoint",
 ): Promise<void> {
   try {
-    for await (const _ of store.list()) break;
+    await store.probe();
   } catch (err) {
     throw new StoreCheckError(explainStorageError(err, store.location, endpoint, endpointSetting));
   }

@@ -10,6 +10,7 @@ import type { Dependency } from "./readiness";
  */
 export function serviceDependencies(d: {
   model: ProbedSeniorityModel;
+  modelAddress: string;
   cache: TwoTierCache;
   raw: ObjectStore;
   mod: ObjectStore;
@@ -17,14 +18,16 @@ export function serviceDependencies(d: {
 }): Dependency[] {
   const store = (name: string, s: ObjectStore): Dependency => ({
     name,
+    where: s.location,
     probe: (signal) => s.probe(signal).catch((err: Error) => ({ reason: `${s.location}: ${err.message}` })),
   });
   return [
     // The channel connects: no inference is paid for. A model that is up but answers errors is
     // retried by the scheduler and shows in augmenter_model_rpcs_total{result}, not here.
-    { name: "model", probe: () => d.model.probe(d.timeoutMs) },
+    { name: "model", where: d.modelAddress, probe: () => d.model.probe(d.timeoutMs) },
     {
       name: "l2",
+      where: d.cache.l2.description,
       // While L2 is known down its own tracker probes every second and knows since when.
       probe: async () => {
         let outage = d.cache.availability.outage;

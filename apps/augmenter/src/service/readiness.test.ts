@@ -6,6 +6,7 @@ function fake(name: string) {
   const state: { down?: string; since?: number; hang?: boolean; probes: number } = { probes: 0 };
   const dep: Dependency = {
     name,
+    where: `${name}-host:1`,
     probe: async (signal) => {
       state.probes += 1;
       if (state.hang)
@@ -60,7 +61,7 @@ describe("Readiness", () => {
     expect(report.ready).toBe(false);
     expect(report.down).toEqual([
       { dependency: "l2", since: "2026-11-28T11:59:00.000Z", reason: "known down" },
-      { dependency: "mod", since: expect.any(String), reason: "no answer within 50 ms" },
+      { dependency: "mod", since: expect.any(String), reason: "mod-host:1: no answer within 50 ms" },
     ]);
   });
 

@@ -27,6 +27,8 @@ export interface Outage {
 export interface Dependency {
   /** As /readyz names it: model, l2, raw, mod. */
   name: string;
+  /** Its address or location, for a reason the probe itself could not give (a timeout). */
+  where: string;
   /** Resolves to undefined when the dependency answers, else to (or rejects with) the cause. */
   probe(signal: AbortSignal): Promise<Outage | undefined | void>;
 }
@@ -107,7 +109,7 @@ export class Readiness {
     const timedOut = new Promise<Outage>((resolve) => {
       timer = setTimeout(() => {
         abort.abort();
-        resolve({ reason: `no answer within ${this.options.timeoutMs} ms` });
+        resolve({ reason: `${d.where}: no answer within ${this.options.timeoutMs} ms` });
       }, this.options.timeoutMs);
     });
     const probed = d.probe(abort.signal).then(
