@@ -20,7 +20,9 @@ export function formatHelp(usage: string, specs: OptionSpecs): string {
 export function formatMarkdownTable(specs: OptionSpecs): string {
   const lines = ["| flag | env | default | accepts | meaning |", "|---|---|---|---|---|"];
   for (const s of Object.values(specs)) {
-    const def = s.secret ? "" : shownDefault(s.defaultValue);
+    // A default is never a secret (a secret option's value is, and is never shown): the table
+    // and --help show the same defaults.
+    const def = shownDefault(s.defaultValue);
     lines.push(
       `| \`--${s.flag}\` | ${s.env ? `\`${s.env}\`` : ""} | ${def ? `\`${def}\`` : ""} | ${s.accepted} | ${s.description} |`,
     );

@@ -1,6 +1,7 @@
 // `npm run bench`: the owners' questions answered with figures. Each scenario prints a table;
 // all of them go to results.json and a Markdown report with SVG charts (vega-lite), written to
 // docs/benchmarks/ on a full run, to a temp dir with --smoke (tiny sizes, for CI).
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,6 +88,17 @@ const results: Record<string, unknown> = {
   },
 };
 const charts: Record<string, string> = {};
+/** The commit the figures come from, so a report never passes off old figures as current. */
+function commitMeasured(): string {
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = git("status", "--porcelain", "--untracked-files=no") !== "";
+    return `commit ${git("rev-parse", "--short", "HEAD")}${dirty ? " with uncommitted changes" : ""}`;
+  } catch {
+    return "commit unknown (not a git checkout)";
+  }
+}
+const commit = commitMeasured();
 const measuredAt: Record<string, string> = {
   ...((previous.measuredAt as Record<string, string> | undefined) ?? {}),
 };
@@ -171,7 +183,7 @@ try {
       console.table(r.warm);
     }
     log(`${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    measuredAt[name] = new Date().toISOString();
+    measuredAt[name] = `${new Date().toISOString()}, ${commit}`;
   }
 } finally {
   await s3.stop();
