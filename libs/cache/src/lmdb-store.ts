@@ -8,7 +8,7 @@ import { isSeniority, type SeniorityStore } from "./seniority-store";
 
 /**
  * The embedded, persistent L2 (`lmdb:///path`): one LMDB environment, one named database per
- * model version, 16-byte keys. Needs no server; survives restarts; one machine only.
+ * model version (namespace), 8-byte stored keys (STORED_KEY_BYTES). Needs no server; survives restarts; one machine only.
  */
 export class LmdbStore implements SeniorityStore {
   readonly description: string;
