@@ -13,14 +13,9 @@ import type { ObjectStore } from "@rl/s3";
 import { startLocalMemcached } from "@rl/cache/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { verifyOutputs } from "tools/verify-outputs";
-import { SEED, scenario, startEnv, type TestEnvironment } from "./env";
+import { SEED, mockStats, scenario, startEnv, type TestEnvironment } from "./env";
 
 let env: TestEnvironment;
-const mockStats = () => {
-  const s = env.model.stats();
-  if (!s) throw new Error("these checks need the mock's accounting: unset SENIORITY_GRPC_ADDR");
-  return s;
-};
 beforeAll(async () => {
   env = await startEnv();
 });
@@ -64,7 +59,7 @@ describe("augmenter against redis-server, s3rver and the mock model", () => {
       mismatches: [],
       missingOutputs: [],
     });
-    const mock = mockStats();
+    const mock = mockStats(env);
     expect(mock.pairsReceived).toBe(v.distinctPairs);
     expect(mock.distinctPairs).toBe(v.distinctPairs);
     expect(mock.pairsReceivedMoreThanOnce).toBe(0);
@@ -81,7 +76,7 @@ describe("augmenter against redis-server, s3rver and the mock model", () => {
     const second = await s.run({ modUri: s.uri("mod2") });
     expect(second.totals.files).toBe(5);
     expect(second.model.pairsSent).toBe(0);
-    expect(mockStats().pairsReceived).toBe(0);
+    expect(mockStats(env).pairsReceived).toBe(0);
     expect(second.totals.l2Hits).toBeGreaterThan(0);
     expect(second.totals.l1Hits + second.totals.l2Hits).toBeGreaterThanOrEqual(
       first.totals.l1Hits + first.totals.l2Hits,
@@ -99,7 +94,7 @@ describe("augmenter against redis-server, s3rver and the mock model", () => {
     await raw.put("1721183940.jsonl", lines(3000, "b"));
     const report = await s.run({ fileConcurrency: 2, modelLingerMs: 200 });
     expect(report.totals.failedFiles).toBe(0);
-    const mock = mockStats();
+    const mock = mockStats(env);
     expect(mock.pairsReceivedMoreThanOnce).toBe(0);
     expect(mock.pairsReceived).toBe(2100); // 300 companies × 7 titles
     expect(report.totals.joinedPairs).toBeGreaterThan(0);
@@ -185,7 +180,7 @@ describe("augmenter against redis-server, s3rver and the mock model", () => {
       env.model.resetStats();
       const second = await s.run({ cacheUrl: `lmdb://${dir}`, modUri: s.uri("mod2") });
       expect(second.model.pairsSent).toBe(0);
-      expect(mockStats().pairsReceived).toBe(0);
+      expect(mockStats(env).pairsReceived).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -18,7 +18,7 @@ import {
 } from "@rl/cache";
 import { startLocalRedisCluster } from "@rl/cache/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scenario, startEnv, type TestEnvironment } from "./env";
+import { mockStats, scenario, startEnv, type TestEnvironment } from "./env";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const exec = promisify(execFile);
@@ -255,7 +255,7 @@ describe("augmenter cache", () => {
     env.model.resetStats();
     const report = await s.run();
     expect(report.model.pairsSent).toBe(0);
-    expect(env.model.stats()?.pairsReceived ?? 0).toBe(0);
+    expect(mockStats(env).pairsReceived).toBe(0);
   }, 60_000);
 });
 
@@ -281,7 +281,7 @@ describe("augmenter cache warm", () => {
     });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1 files, 3 records, 2 distinct pairs: 0 already cached, 2 inferred/);
-    expect(env.model.stats()?.pairsReceived).toBe(2);
+    expect(mockStats(env).pairsReceived).toBe(2);
     env.model.resetStats();
     const report = await s.run();
     expect(report.model.pairsSent).toBe(0);

@@ -9,10 +9,11 @@ import type { RunReport } from "augmenter";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyOutputs } from "tools/verify-outputs";
 import {
+  SEED,
   augmenterEnv,
   countObjects,
+  mockStats,
   scenario,
-  SEED,
   sleep,
   spawnAugmenter,
   startEnv,
@@ -75,7 +76,7 @@ describe("fields past the limits", () => {
       "too-long": 2,
       "too-large": 0,
     });
-    expect(env.model.stats()?.pairsReceived).toBe(2);
+    expect(mockStats(env).pairsReceived).toBe(2);
   });
 
   it("titles of ~1 MB (limit raised): requests are cut under the model's 4 MiB, no file fails, an innocent file sharing the batch is untouched", async () => {
@@ -102,7 +103,7 @@ describe("fields past the limits", () => {
     const out2 = (await text(await s.store("mod").get("1721183902.jsonl"))).trimEnd().split("\n");
     expect(out2).toEqual(small.map((l, i) => spliced(l, sen("Innocent", `Engineer ${i}`))));
     expect(report?.files.find((f) => f.key === "1721183901.jsonl")?.nullSeniorityBy["too-large"]).toBe(1);
-    const mock = env.model.stats();
+    const mock = mockStats(env);
     expect(mock?.pairsReceived).toBe(56);
     // ≤ 3 one-megabyte titles fit under 4,000,000 bytes: 6 titles took at least 2 requests.
     expect(report?.model.rpcs).toBeGreaterThanOrEqual(2);
@@ -139,9 +140,9 @@ describe("L2 gone mid-run", () => {
       await redis.stop();
       // Batches already out may still come back; after that nothing new goes to the model.
       await sleep(2500);
-      const atStop = env.model.stats()?.pairsReceived ?? -1;
+      const atStop = mockStats(env).pairsReceived;
       await sleep(3000);
-      expect(env.model.stats()?.pairsReceived, "pairs sent while L2 was down").toBe(atStop);
+      expect(mockStats(env).pairsReceived, "pairs sent while L2 was down").toBe(atStop);
       expect(p.child.exitCode).toBe(null);
       redis = await startLocalRedis({ dir: dataDir, extraArgs: aof, port });
       await until("all 12 outputs", async () => (await countObjects(s.store("mod"))) === 12, 120_000, p.err);
@@ -159,7 +160,7 @@ describe("L2 gone mid-run", () => {
         expected: (c, t) => seededSeniority(SEED, c, t),
       });
       expect(v).toMatchObject({ linesChecked: 12_000, mismatches: [], missingOutputs: [] });
-      const mock = env.model.stats();
+      const mock = mockStats(env);
       console.info(
         `[edges] Redis down mid-run: model pairs received ${mock?.pairsReceived}, distinct ${v.distinctPairs}, received more than once ${mock?.pairsReceivedMoreThanOnce}`,
       );
@@ -174,7 +175,7 @@ describe("L2 gone mid-run", () => {
         augmenterEnv(env, s, { CACHE_URL: redis.url, MOD_URI: s.uri("mod2"), HTTP_PORT: "-1" }),
       );
       expect(await again.exited, again.err()).toBe(0);
-      expect(env.model.stats()?.pairsReceived).toBe(0);
+      expect(mockStats(env).pairsReceived).toBe(0);
     } finally {
       p.child.kill("SIGKILL");
       await redis.stop();

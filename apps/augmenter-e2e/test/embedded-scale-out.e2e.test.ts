@@ -6,7 +6,15 @@ import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-
 import { seededSeniority } from "mock-seniority-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { verifyOutputs } from "tools/verify-outputs";
-import { SEED, augmenterEnv, scenario, spawnAugmenter, startEnv, type TestEnvironment } from "./env";
+import {
+  SEED,
+  augmenterEnv,
+  mockStats,
+  scenario,
+  spawnAugmenter,
+  startEnv,
+  type TestEnvironment,
+} from "./env";
 
 // Issue 11, item 7: two processes on one machine over one embedded (LMDB) cache, as a cron run
 // and a manual run overlap. With default settings both finish (a `run` binds no metrics port it
@@ -63,7 +71,7 @@ describe("two processes on one machine sharing an lmdb: cache", () => {
       ),
     );
     const done = reports.map((r) => r.files.filter((f) => f.status === "done").map((f) => f.key));
-    const mock = env.model.stats();
+    const mock = mockStats(env);
     console.info(
       `[embedded-scale-out] files done per process ${done.map((d) => d.length).join(" + ")}; model pairs received ${mock?.pairsReceived}, distinct pairs ${v.distinctPairs}, received more than once ${mock?.pairsReceivedMoreThanOnce}`,
     );

@@ -141,3 +141,13 @@ export async function countObjects(store: { list(): AsyncIterable<unknown> }): P
   for await (const _ of store.list()) n += 1;
   return n;
 }
+
+/**
+ * What the harness's mock model received. A model named by SENIORITY_GRPC_ADDR cannot be asked,
+ * and a check that needs its accounting fails saying so rather than passing on nothing.
+ */
+export function mockStats(env: TestEnvironment) {
+  const s = env.model.stats();
+  if (!s) throw new Error("this check needs the mock model's accounting: unset SENIORITY_GRPC_ADDR");
+  return s;
+}

@@ -8,7 +8,15 @@ import type { ObjectStore } from "@rl/s3";
 import { startLocalRedisCluster } from "@rl/cache/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { verifyOutputs } from "tools/verify-outputs";
-import { SEED, augmenterEnv, scenario, spawnAugmenter, startEnv, type TestEnvironment } from "./env";
+import {
+  SEED,
+  augmenterEnv,
+  mockStats,
+  scenario,
+  spawnAugmenter,
+  startEnv,
+  type TestEnvironment,
+} from "./env";
 
 // N augmenter processes over one raw prefix, one Redis and one model: each file by one worker
 // at a time, each pair inferred once across all of them, a killed worker's files finished by
@@ -71,7 +79,7 @@ async function threeWorkersInferEachPairOnce(s: Scenario, cacheUrl: string, args
   const codes = await Promise.all(workers.map((w) => w.exited));
   expect(codes, workers.map((w) => w.err()).join("\n")).toEqual([0, 0, 0]);
   const v = await verify(s, 30_000);
-  const mock = env.model.stats();
+  const mock = mockStats(env);
   report(mock, v.distinctPairs);
   expect(mock?.pairsReceived).toBe(v.distinctPairs);
   expect(mock?.pairsReceivedMoreThanOnce).toBe(0);
@@ -131,7 +139,7 @@ describe("scale-out: 3 workers on one Redis", () => {
     redis.disconnect();
     expect(codes, others.map((w) => w.err()).join("\n")).toEqual([0, 0]);
     const v = await verify(s, 30_000);
-    const mock = env.model.stats();
+    const mock = mockStats(env);
     report(mock, v.distinctPairs);
     // Pairs the victim had sent when it died were answered to nobody: inferred again, at most
     // its RPCs in flight (2 × 1000 pairs).
@@ -190,7 +198,7 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
       for (const w of workers.slice(0, 2)) w.child.kill("SIGTERM");
       expect(await Promise.all(workers.slice(0, 2).map((w) => w.exited))).toEqual([0, 0]);
       const v = await verify(s, 30_000);
-      const mock = env.model.stats();
+      const mock = mockStats(env);
       report(mock, v.distinctPairs);
       // Extra inferences: the killed worker's RPCs in flight (2 × 1000 pairs) and values the
       // dead master had acknowledged but not yet replicated.

@@ -10,7 +10,15 @@ import {
   seniorityProtoPath,
 } from "./index";
 
-const designPath = new URL("../../../../shared/design.md", import.meta.url);
+/** The contract as the repository documents it, and the team's reference design beside a checkout. */
+const docsDesign = new URL("../../../docs/design.md", import.meta.url);
+const sharedDesign = new URL("../../../../shared/design.md", import.meta.url);
+
+function contractBlock(path: URL): string[] {
+  const block = /```protobuf\n([\s\S]*?)```/.exec(readFileSync(path, "utf8"))?.[1];
+  expect(block, `${path.pathname} has a \`\`\`protobuf block`).toBeDefined();
+  return protoLines(block ?? "");
+}
 
 /** Significant proto lines: no comments, white space folded. */
 function protoLines(text: string): string[] {
@@ -32,12 +40,18 @@ describe("seniority.proto", () => {
     expect(loadSeniorityProto().SeniorityModel.service.InferSeniority.path).toBe(INFER_SENIORITY_PATH);
   });
 
-  it.skipIf(!existsSync(designPath))("is exactly the contract in shared/design.md §2.1", () => {
-    const design = readFileSync(designPath, "utf8");
-    const block = /```protobuf\n([\s\S]*?)```/.exec(design)?.[1];
-    expect(block, "design.md has a ```protobuf block").toBeDefined();
-    expect(protoLines(readFileSync(seniorityProtoPath(), "utf8"))).toEqual(protoLines(block ?? ""));
+  it("is exactly the contract in docs/design.md §2.1", () => {
+    expect(protoLines(readFileSync(seniorityProtoPath(), "utf8"))).toEqual(contractBlock(docsDesign));
   });
+
+  // The reference design is not part of the repository; where a checkout has it beside it, the
+  // repository's copy of the contract must not have drifted from it.
+  it.skipIf(!existsSync(sharedDesign))(
+    "docs/design.md carries the reference design's contract unchanged",
+    () => {
+      expect(contractBlock(docsDesign)).toEqual(contractBlock(sharedDesign));
+    },
+  );
 });
 
 describe("client and server helpers over a real connection", () => {
