@@ -66,20 +66,20 @@ export async function startTestEnvironment(o: TestEnvironmentOptions = {}): Prom
   const images = testImages(env);
   const buckets = o.buckets ?? ["rl-data"];
   const stops: Array<() => Promise<unknown>> = [];
-  const containers = await loadContainers(mode, !env.REDIS_URL || !env.S3_ENDPOINT, env, o, log);
+  const containers = await findEngine(mode, !env.REDIS_URL || !env.S3_ENDPOINT, env, o, log);
   const imageBudgetMs = mode === "containers" ? CONTAINERS_IMAGE_BUDGET_MS : (o.autoImageBudgetMs ?? 800);
 
   /** A container for one server, or undefined to fall through (auto) ; throws in `containers`. */
   async function inContainer<T extends { container: { stop(): Promise<unknown> } }>(
     what: string,
     image: string,
-    start: (image: string) => Promise<T>,
+    start: (module: typeof ContainersModule) => Promise<T>,
   ): Promise<T | undefined> {
-    if (!containers.module) return undefined;
+    if (!containers.engine) return undefined;
     try {
       const check = await checkImage(image, env, imageBudgetMs);
       if (!check.ok) throw new Error(check.reason);
-      const started = await start(image);
+      const started = await start(await containers.load());
       stops.push(() => started.container.stop());
       return started;
     } catch (err) {
@@ -96,7 +96,7 @@ export async function startTestEnvironment(o: TestEnvironmentOptions = {}): Prom
     let redisFrom: string;
     const redisContainer = env.REDIS_URL
       ? undefined
-      : await inContainer("Redis", images.redis, (i) => containers.module!.startRedisContainer(i));
+      : await inContainer("Redis", images.redis, (m) => m.startRedisContainer(images.redis));
     if (env.REDIS_URL) [redisUrl, redisSource, redisFrom] = [env.REDIS_URL, "env", "REDIS_URL"];
     else if (redisContainer)
       [redisUrl, redisSource, redisFrom] = [redisContainer.url, "container", images.redis];
@@ -111,7 +111,7 @@ export async function startTestEnvironment(o: TestEnvironmentOptions = {}): Prom
     let s3From: string;
     const minio = env.S3_ENDPOINT
       ? undefined
-      : await inContainer("MinIO", images.minio, (i) => containers.module!.startMinioContainer(i));
+      : await inContainer("MinIO", images.minio, (m) => m.startMinioContainer(images.minio));
     if (env.S3_ENDPOINT) {
       s3 = {
         endpoint: env.S3_ENDPOINT,
@@ -168,27 +168,26 @@ export async function startTestEnvironment(o: TestEnvironmentOptions = {}): Prom
   }
 }
 
-/** testcontainers is loaded only where an engine answers, so machines without one never pay for it. */
-async function loadContainers(
+/**
+ * Whether an engine answers (unless TEST_SERVERS=local or nothing needs one). testcontainers is
+ * loaded only once an image is known to be there, so a machine without an engine or without the
+ * images never pays for loading it.
+ */
+async function findEngine(
   mode: TestServersMode,
   needed: boolean,
   env: Readonly<Record<string, string | undefined>>,
   o: TestEnvironmentOptions,
   log: (line: string) => void,
-): Promise<{ module?: typeof ContainersModule; skipped?: string }> {
-  if (mode === "local" || !needed) return {};
-  let probe = await (o.probe ?? (() => probeDocker(env)))();
-  let module: typeof ContainersModule | undefined;
-  if (probe.ok) {
-    module = await import("./containers").catch((err: Error) => {
-      probe = { ok: false, reason: `testcontainers did not load (${err.message})` };
-      return undefined;
-    });
-  }
-  if (probe.ok) return { module };
+): Promise<{ engine: boolean; load: () => Promise<typeof ContainersModule>; skipped?: string }> {
+  let loaded: Promise<typeof ContainersModule> | undefined;
+  const load = () => (loaded ??= import("./containers"));
+  if (mode === "local" || !needed) return { engine: false, load };
+  const probe = await (o.probe ?? (() => probeDocker(env)))();
+  if (probe.ok) return { engine: true, load };
   if (mode === "containers") throw new Error(`TEST_SERVERS=containers, but ${probe.reason}`);
   log(`test environment: containers passed over: ${probe.reason}; using local processes`);
-  return { skipped: probe.reason };
+  return { engine: false, load, skipped: probe.reason };
 }
 
 async function createBuckets(s3: TestEnvironment["s3"], buckets: string[]): Promise<void> {
