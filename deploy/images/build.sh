@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . deploy/images/engine.sh
+. deploy/images/node-stage.sh
 
 CACHE_DIR=${RL_IMAGES_CACHE:-/tmp/rl-images-cache}
 BASE_IMAGE=${BASE_IMAGE:-local/debian:bookworm}
@@ -69,16 +70,8 @@ quiet "$CACHE_DIR/redis-build.log" docker build --network host --build-arg BASE_
 say "$REDIS_IMAGE built (Redis $(docker run --rm --entrypoint redis-server "$REDIS_IMAGE" --version | sed 's/.*v=\([^ ]*\).*/\1/'))"
 
 # Node 24 and npm as the official image has them, from the npm registry.
-node_dir="$CACHE_DIR/node24"
-if [ ! -x "$node_dir/node_modules/node/bin/node" ] || [ ! -f "$node_dir/node_modules/npm/package.json" ]; then
-  quiet "$CACHE_DIR/node-install.log" npm install --prefix "$node_dir" --no-save --no-audit --no-fund node@24 npm@11
-fi
 ctx=$(mktemp -d)
-mkdir -p "$ctx/stage/usr/local/bin" "$ctx/stage/usr/local/lib/node_modules"
-cp "$node_dir/node_modules/node/bin/node" "$ctx/stage/usr/local/bin/node"
-cp -a "$node_dir/node_modules/npm" "$ctx/stage/usr/local/lib/node_modules/npm"
-ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ctx/stage/usr/local/bin/npm"
-ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ctx/stage/usr/local/bin/npx"
+stage_node "$CACHE_DIR" 24 11 "$ctx"
 quiet "$CACHE_DIR/node-build.log" docker build --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$NODE_IMAGE" \
   -f deploy/images/node.Dockerfile "$ctx"
 rm -rf "$ctx"

@@ -13,6 +13,7 @@ import { startLocalS3Server } from "@rl/s3/testing";
 import { keywordSeniority } from "mock-seniority-server";
 import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
 import { startMockProcess } from "./bench/processes";
+import { localRunEnv } from "./local-run-env";
 import { verifyOutputs } from "./verify-outputs";
 
 const OPTIONS = {
@@ -68,14 +69,7 @@ try {
   );
   const env = {
     ...process.env,
-    RAW_URI: "s3://rl-data/job-postings-raw/",
-    MOD_URI: "s3://rl-data/job-postings-mod/",
-    ERRORS_URI: "s3://rl-data/job-postings-errors/",
-    S3_ENDPOINT: s3.endpoint,
-    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-    AWS_REGION: "us-east-1",
-    SENIORITY_GRPC_ADDR: mock.address,
+    ...localRunEnv(s3, mock.address),
     MODEL_RATE: String(o.rate),
     MODEL_VERSION: `rv-${Date.now()}`,
     ...cache,
