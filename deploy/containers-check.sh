@@ -3,8 +3,8 @@
 # Installs Debian's docker.io, debootstrap and docker-compose when missing, starts a Docker
 # engine when none answers (and stops it at the end), builds the images (`npm run images`), then
 # runs against real servers:
-#   (a) the e2e suite's core file with TEST_SERVERS=containers: Redis in a container; S3 is
-#       s3rver given by S3_ENDPOINT, because MinIO cannot be had here;
+#   (a) the e2e suite's core file with TEST_SERVERS=containers: Redis in a container; S3 stays
+#       s3rver (a local process, said by the run), because MinIO cannot be had here;
 #   (b) the augmenter image with `docker run --network host … run --once` against s3rver, the
 #       mock model and (second run) Redis, every output line verified;
 #   (c) the compose stack: 3 augmenter replicas and Redis on a generated day slice.
@@ -13,9 +13,7 @@ cd "$(dirname "$0")/.."
 . deploy/images/engine.sh
 t0=$(date +%s)
 part() { printf '\n--- containers: %s (%ss)\n' "$1" "$(($(date +%s) - t0))"; }
-s3_pid=""
 cleanup() {
-  [ -z "$s3_pid" ] || kill "$s3_pid" 2>/dev/null || true
   if [ -n "$ENGINE_PID" ]; then
     engine_stop
     echo "containers: stopped the Docker engine this step started"
@@ -37,23 +35,14 @@ npm run --silent images
 
 part "(a) e2e core file with TEST_SERVERS=containers"
 echo "containers: MinIO cannot be had here (no image, no registry, no binary in npm or Debian):" \
-  "S3 is s3rver, given to the tests by S3_ENDPOINT; Redis runs in a container (local/redis:7)"
-s3_out=$(mktemp)
-node --import tsx tools/src/local-s3-process.ts rl-data >"$s3_out" &
-s3_pid=$!
-for _ in $(seq 1 100); do [ -s "$s3_out" ] && break; sleep 0.2; done
-s3_json=$(head -1 "$s3_out")
-json() { node -e 'process.stdout.write(String(JSON.parse(process.argv[1])[process.argv[2]]))' "$s3_json" "$1"; }
+  "Redis runs in a container (local/redis:7); S3 stays s3rver, a local process, and the run says so"
 e2e_log=$(mktemp)
-TEST_SERVERS=containers REDIS_IMAGE=local/redis:7 S3_ENDPOINT=$(json endpoint) \
-  AWS_ACCESS_KEY_ID=$(json accessKeyId) AWS_SECRET_ACCESS_KEY=$(json secretAccessKey) \
+TEST_SERVERS=containers REDIS_IMAGE=local/redis:7 \
   npx vitest run apps/augmenter-e2e/test/augmenter.e2e.test.ts 2>&1 | tee "$e2e_log"
-if ! grep -q "test servers: redis=container local/redis:7 " "$e2e_log"; then
-  echo "containers: FAIL: the e2e run did not say it used a Redis container" >&2
+if ! grep -q "test servers: redis=container local/redis:7 .* s3=local s3rver" "$e2e_log"; then
+  echo "containers: FAIL: the e2e run did not say it used a Redis container and s3rver" >&2
   exit 1
 fi
-kill "$s3_pid" && wait "$s3_pid" 2>/dev/null || true
-s3_pid=""
 
 part "(b) the image: docker run --network host seniority-augmenter:local run --once"
 vars=(RAW_URI MOD_URI ERRORS_URI S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION

@@ -2,7 +2,6 @@ import { Redis } from "ioredis";
 import { startLocalRedis } from "@rl/cache/testing";
 import { createSeniorityClient, inferSeniority } from "@rl/proto";
 import { S3ObjectStore, createS3Client } from "@rl/s3";
-import { startLocalS3Server } from "@rl/s3/testing";
 import { describe, expect, it } from "vitest";
 import { checkImage } from "./docker-images";
 import { probeDocker } from "./docker-probe";
@@ -132,23 +131,23 @@ describe("test environment", () => {
   );
 
   it.skipIf(!redisImageHere)(
-    `containers: Redis in a container from REDIS_IMAGE (${localRedisImage}), stopped with the environment (needs an engine and that image: npm run images)`,
+    `containers: Redis in a container from REDIS_IMAGE (${localRedisImage}), stopped with the environment; MinIO that cannot be had leaves S3 to s3rver, saying so (needs an engine and that image: npm run images)`,
     async () => {
-      await using s3 = await startLocalS3Server({ buckets: ["rl-data"] });
       const lines: string[] = [];
       await using env = await startTestEnvironment({
         env: {
           ...process.env,
           TEST_SERVERS: "containers",
           REDIS_IMAGE: localRedisImage,
-          S3_ENDPOINT: s3.endpoint,
-          AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+          MINIO_IMAGE: "local/absent:0",
         },
         log: (l) => lines.push(l),
       });
-      expect(env.sources).toEqual({ redis: "container", s3: "env", model: "local" });
+      expect(env.sources).toEqual({ redis: "container", s3: "local", model: "local" });
       expect(lines).toEqual([
+        expect.stringMatching(
+          /^test environment: TEST_SERVERS=containers, but MinIO container \(local\/absent:0\) could not start: .*; S3 is s3rver, a local process, not a container$/,
+        ),
         expect.stringContaining(`test servers: redis=container ${localRedisImage} redis://127.0.0.1:`),
       ]);
       const redis = new Redis(env.redisUrl);
@@ -163,6 +162,20 @@ describe("test environment", () => {
       after.on("error", () => {}); // the refused connection is what is expected
       await expect(after.connect()).rejects.toThrow();
       after.disconnect();
+    },
+  );
+
+  it.skipIf(!engine.ok)(
+    "containers: a Redis image that cannot be had fails the run, saying why (needs a Docker engine)",
+    async () => {
+      await expect(
+        startTestEnvironment({
+          env: { ...process.env, TEST_SERVERS: "containers", REDIS_IMAGE: "local/absent:0" },
+          log: () => {},
+        }),
+      ).rejects.toThrow(
+        /^TEST_SERVERS=containers: Redis container \(local\/absent:0\) could not start: local\/absent:0 is not here/,
+      );
     },
   );
 });
