@@ -4,9 +4,11 @@
 #   start: `npm start`
 #   test:  `npm test` (the whole suite: about 10 minutes on 2 cores); as root, the tests install
 #          Debian's redis-server, redis-tools and memcached themselves
+#   apt:   as root, two test files that start redis-server and memcached: the tests install
+#          Debian's packages first (a shorter proof of that path than the whole suite)
 #   bare:  as a user who cannot install packages, `npm test` stops at once with one line naming
 #          what to install (redis-server, redis-cli, memcached are not there).
-# Usage: deploy/images/fresh-machine-check.sh start|test|bare …  (after `npm run images`; needs
+# Usage: deploy/images/fresh-machine-check.sh start|test|apt|bare …  (after `npm run images`; needs
 # an engine answering). Prints each command's wall time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,10 +39,11 @@ for what in "$@"; do
   case $what in
     start) script="$t; src=/repo.git; $clone && t npm ci --no-audit --no-fund && t npm start" ;;
     test) script="$t; src=/repo.git; $clone && t npm ci --no-audit --no-fund && t npm test" ;;
+    apt) script="$t; src=/repo.git; $clone && npm ci --no-audit --no-fund >/dev/null 2>&1 && t npx vitest run tools/src/test-env/test-environment.test.ts apps/augmenter-e2e/test/augmenter.e2e.test.ts" ;;
     # git refuses a repository another user owns: the user gets a copy of its own.
     bare) script="cp -r /repo.git /tmp/repo.git && chown -R user /tmp/repo.git && su user -c '$t; src=/tmp/repo.git; $clone && npm ci --no-audit --no-fund >/dev/null 2>&1 && t npm test'" ;;
     *)
-      echo "usage: $0 start|test|bare …" >&2
+      echo "usage: $0 start|test|apt|bare …" >&2
       exit 2
       ;;
   esac
