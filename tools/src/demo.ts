@@ -20,6 +20,7 @@ import { openSeniorityStore, validateCacheUrl } from "@rl/cache";
 import { S3ObjectStore, createS3Client } from "@rl/s3";
 import { startLocalS3Server } from "@rl/s3/testing";
 import type { RunReport } from "augmenter";
+import { localRunEnv } from "./local-run-env";
 import { verifyOutputs } from "./verify-outputs";
 import { keywordSeniority } from "mock-seniority-server";
 import { startMockProcess } from "./bench/processes";
@@ -143,14 +144,7 @@ async function demo(o: DemoOptions): Promise<number> {
         stdio: ["ignore", "inherit", "inherit"],
         env: {
           ...process.env,
-          RAW_URI: "s3://rl-data/job-postings-raw/",
-          MOD_URI: "s3://rl-data/job-postings-mod/",
-          ERRORS_URI: "s3://rl-data/job-postings-errors/",
-          S3_ENDPOINT: s3.endpoint,
-          AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-          AWS_REGION: "us-east-1",
-          SENIORITY_GRPC_ADDR: mock.address,
+          ...localRunEnv(s3, mock.address),
           CACHE_URL: o.cacheUrl,
           MODEL_RATE: String(o.rate),
         },

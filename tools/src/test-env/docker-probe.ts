@@ -1,4 +1,4 @@
-import { request } from "node:http";
+import { DockerTimeoutError, dockerEndpoint, dockerRequest } from "./docker-endpoint";
 
 export type DockerProbe = { ok: true; where: string } | { ok: false; reason: string };
 
@@ -7,33 +7,20 @@ export type DockerProbe = { ok: true; where: string } | { ok: false; reason: str
  * timeout, so a machine without an engine is told why in well under a second instead of
  * waiting on testcontainers' own discovery.
  */
-export function probeDocker(
+export async function probeDocker(
   env: Readonly<Record<string, string | undefined>> = process.env,
   timeoutMs = 800,
 ): Promise<DockerProbe> {
-  const host = env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
-  let target: { socketPath: string } | { host: string; port: number };
-  if (host.startsWith("unix://")) target = { socketPath: host.slice("unix://".length) };
-  else if (host.startsWith("tcp://")) {
-    const u = new URL(host.replace(/^tcp:/, "http:"));
-    target = { host: u.hostname, port: Number(u.port || 2375) };
-  } else return Promise.resolve({ ok: false, reason: `DOCKER_HOST=${host} is not unix:// or tcp://` });
-  return new Promise((resolve) => {
-    const req = request({ ...target, path: "/_ping", method: "GET", timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(
-        res.statusCode === 200
-          ? { ok: true, where: host }
-          : { ok: false, reason: `${host} answered /_ping with HTTP ${res.statusCode}` },
-      );
-    });
-    req.on("timeout", () => {
-      req.destroy();
-      resolve({ ok: false, reason: `no answer from ${host} within ${timeoutMs} ms` });
-    });
-    req.on("error", (err: NodeJS.ErrnoException) =>
-      resolve({ ok: false, reason: `no Docker engine at ${host} (${err.code ?? err.message})` }),
-    );
-    req.end();
-  });
+  const endpoint = dockerEndpoint(env);
+  if (!endpoint.ok) return endpoint;
+  try {
+    const res = await dockerRequest(endpoint, "GET", "/_ping", timeoutMs);
+    return res.status === 200
+      ? { ok: true, where: endpoint.host }
+      : { ok: false, reason: `${endpoint.host} answered /_ping with HTTP ${res.status}` };
+  } catch (err) {
+    if (err instanceof DockerTimeoutError) return { ok: false, reason: err.message };
+    const e = err as NodeJS.ErrnoException;
+    return { ok: false, reason: `no Docker engine at ${endpoint.host} (${e.code ?? e.message})` };
+  }
 }

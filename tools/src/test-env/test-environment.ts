@@ -8,9 +8,12 @@ import {
   type MockSeniorityServerInput,
   type MockStatsSnapshot,
 } from "mock-seniority-server";
+import { checkImage } from "./docker-images";
 import { probeDocker, type DockerProbe } from "./docker-probe";
+import { testImages } from "./images";
+import { testServersMode, type TestServersMode } from "./test-servers-mode";
 
-export type Source = "env" | "testcontainers" | "local";
+export type Source = "env" | "container" | "local";
 
 /** Redis, an S3-compatible server and a model server, however they were obtained. */
 export interface TestEnvironment {
@@ -23,7 +26,7 @@ export interface TestEnvironment {
     resetStats(): void;
   };
   sources: { redis: Source; s3: Source; model: "env" | "local" };
-  /** Why the testcontainers path was passed over, when it was. */
+  /** Why containers were passed over, when they were. */
   dockerSkipped?: string;
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -33,56 +36,91 @@ export interface TestEnvironmentOptions {
   /** Buckets to create on a started S3 server. @default ["rl-data"] */
   buckets?: string[];
   mock?: MockSeniorityServerInput;
-  /** @default process.env */
+  /** Where TEST_SERVERS, the endpoints and the images are read. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
   /** Injected in tests of the fall-through itself. */
   probe?: () => Promise<DockerProbe>;
+  /** How long `auto` may spend finding an image (inspect, then pull) before it falls through. @default 800 */
+  autoImageBudgetMs?: number;
   log?: (line: string) => void;
 }
 
+/** In `containers` mode a pull may take its time: failing is then the only alternative. */
+const CONTAINERS_IMAGE_BUDGET_MS = 300_000;
+
+const firstLine = (err: unknown) => ((err as Error).message ?? String(err)).split("\n")[0]?.slice(0, 300);
+
 /**
- * One environment for every test and benchmark, in this order: (1) endpoints given by
- * REDIS_URL, S3_ENDPOINT and SENIORITY_GRPC_ADDR are used as they are; (2) otherwise, where a
- * Docker engine answers, testcontainers starts Redis and MinIO (pinned tags, 127.0.0.1 only);
- * (3) otherwise local processes: redis-server from PATH, s3rver, and the mock model in-process.
- * Everything it started, it stops.
+ * One environment for every test and benchmark. Each server comes, in this order, from (1) the
+ * endpoint the environment gives (REDIS_URL, S3_ENDPOINT, SENIORITY_GRPC_ADDR); (2) a container
+ * (Redis, MinIO; TEST_SERVERS=auto|containers) where an engine answers and the image can be had;
+ * (3) a local process: redis-server from PATH, s3rver, the mock model in-process
+ * (TEST_SERVERS=auto|local). In `auto`, a container that cannot start is said in one line and
+ * the next source is used; in `containers` it fails the run, saying why. It prints which servers
+ * it used, and stops everything it started.
  */
 export async function startTestEnvironment(o: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
   const env = o.env ?? process.env;
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const mode = testServersMode(env);
+  const images = testImages(env);
   const buckets = o.buckets ?? ["rl-data"];
   const stops: Array<() => Promise<unknown>> = [];
-  const needContainers = !env.REDIS_URL || !env.S3_ENDPOINT;
-  let docker: DockerProbe = { ok: false, reason: "not needed: REDIS_URL and S3_ENDPOINT are set" };
-  let containers: typeof ContainersModule | undefined;
-  if (needContainers) {
-    docker = await (o.probe ?? (() => probeDocker(env)))();
-    if (docker.ok) {
-      // testcontainers is loaded only here, so machines without Docker never pay for it.
-      containers = await import("./containers").catch((err: Error) => {
-        docker = { ok: false, reason: `testcontainers did not load (${err.message})` };
-        return undefined;
-      });
+  const containers = await findEngine(mode, !env.REDIS_URL || !env.S3_ENDPOINT, env, o, log);
+  const imageBudgetMs = mode === "containers" ? CONTAINERS_IMAGE_BUDGET_MS : (o.autoImageBudgetMs ?? 800);
+
+  /**
+   * A container for one server, or undefined to fall through (auto); in `containers` it throws,
+   * except for MinIO (`mayFallBack`): it cannot be had on every machine (none here), so S3 then
+   * comes from s3rver, said in one line and in the servers line, never passed off as a container.
+   */
+  async function inContainer<T extends { container: { stop(): Promise<unknown> } }>(
+    what: string,
+    image: string,
+    start: (module: typeof ContainersModule) => Promise<T>,
+    mayFallBack = false,
+  ): Promise<T | undefined> {
+    if (!containers.engine) return undefined;
+    try {
+      const check = await checkImage(image, env, imageBudgetMs);
+      if (!check.ok) throw new Error(check.reason);
+      const started = await start(await containers.load());
+      stops.push(() => started.container.stop());
+      return started;
+    } catch (err) {
+      const line = `${what} container (${image}) could not start: ${firstLine(err)}`;
+      if (mode === "containers" && !mayFallBack) throw new Error(`TEST_SERVERS=containers: ${line}`);
+      log(
+        mode === "containers"
+          ? `test environment: TEST_SERVERS=containers, but ${line}; S3 is s3rver, a local process, not a container`
+          : `test environment: ${line}; using a local process`,
+      );
+      return undefined;
     }
-    if (!docker.ok)
-      log(`test environment: testcontainers passed over: ${docker.reason}; using local processes`);
   }
+
   try {
     let redisUrl: string;
     let redisSource: Source;
-    if (env.REDIS_URL) [redisUrl, redisSource] = [env.REDIS_URL, "env"];
-    else if (containers) {
-      const r = await containers.startRedisContainer();
-      stops.push(() => r.container.stop());
-      [redisUrl, redisSource] = [r.url, "testcontainers"];
-    } else {
+    let redisFrom: string;
+    const redisContainer = env.REDIS_URL
+      ? undefined
+      : await inContainer("Redis", images.redis, (m) => m.startRedisContainer(images.redis));
+    if (env.REDIS_URL) [redisUrl, redisSource, redisFrom] = [env.REDIS_URL, "env", "REDIS_URL"];
+    else if (redisContainer)
+      [redisUrl, redisSource, redisFrom] = [redisContainer.url, "container", images.redis];
+    else {
       const r = await startLocalRedis();
       stops.push(() => r.stop());
-      [redisUrl, redisSource] = [r.url, "local"];
+      [redisUrl, redisSource, redisFrom] = [r.url, "local", "redis-server"];
     }
 
     let s3: TestEnvironment["s3"];
     let s3Source: Source;
+    let s3From: string;
+    const minio = env.S3_ENDPOINT
+      ? undefined
+      : await inContainer("MinIO", images.minio, (m) => m.startMinioContainer(images.minio), true);
     if (env.S3_ENDPOINT) {
       s3 = {
         endpoint: env.S3_ENDPOINT,
@@ -91,30 +129,17 @@ export async function startTestEnvironment(o: TestEnvironmentOptions = {}): Prom
           secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
         },
       };
-      s3Source = "env";
-    } else if (containers) {
-      const m = await containers.startMinioContainer();
-      stops.push(() => m.container.stop());
-      s3 = { endpoint: m.endpoint, credentials: m.credentials };
-      s3Source = "testcontainers";
+      [s3Source, s3From] = ["env", "S3_ENDPOINT"];
+    } else if (minio) {
+      s3 = { endpoint: minio.endpoint, credentials: minio.credentials };
+      [s3Source, s3From] = ["container", images.minio];
     } else {
       const l = await startLocalS3Server({ buckets });
       stops.push(() => l.stop());
       s3 = { endpoint: l.endpoint, credentials: l.credentials };
-      s3Source = "local";
+      [s3Source, s3From] = ["local", "s3rver"];
     }
-    if (s3Source !== "local") {
-      const client = createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials });
-      for (const b of buckets) {
-        try {
-          await client.send(new CreateBucketCommand({ Bucket: b }));
-        } catch (err) {
-          const name = err instanceof S3ServiceException ? err.name : "";
-          if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") throw err;
-        }
-      }
-      client.destroy();
-    }
+    if (s3Source !== "local") await createBuckets(s3, buckets);
 
     let model: TestEnvironment["model"];
     let modelSource: "env" | "local";
@@ -127,6 +152,10 @@ export async function startTestEnvironment(o: TestEnvironmentOptions = {}): Prom
       model = { address: m.address, stats: () => m.stats(), resetStats: () => m.resetStats() };
       modelSource = "local";
     }
+    log(
+      `test servers: redis=${redisSource} ${redisFrom} ${redisUrl} s3=${s3Source} ${s3From} ${s3.endpoint} ` +
+        `model=${modelSource} ${modelSource === "env" ? "SENIORITY_GRPC_ADDR" : "mock"} ${model.address}`,
+    );
 
     let stopped: Promise<void> | undefined;
     const stop = () =>
@@ -138,12 +167,50 @@ export async function startTestEnvironment(o: TestEnvironmentOptions = {}): Prom
       s3,
       model,
       sources: { redis: redisSource, s3: s3Source, model: modelSource },
-      ...(needContainers && !docker.ok ? { dockerSkipped: docker.reason } : {}),
+      ...(containers.skipped ? { dockerSkipped: containers.skipped } : {}),
       stop,
       [Symbol.asyncDispose]: stop,
     };
   } catch (err) {
     await Promise.allSettled(stops.reverse().map((s) => s()));
     throw err;
+  }
+}
+
+/**
+ * Whether an engine answers (unless TEST_SERVERS=local or nothing needs one). testcontainers is
+ * loaded only once an image is known to be there, so a machine without an engine or without the
+ * images never pays for loading it.
+ */
+async function findEngine(
+  mode: TestServersMode,
+  needed: boolean,
+  env: Readonly<Record<string, string | undefined>>,
+  o: TestEnvironmentOptions,
+  log: (line: string) => void,
+): Promise<{ engine: boolean; load: () => Promise<typeof ContainersModule>; skipped?: string }> {
+  let loaded: Promise<typeof ContainersModule> | undefined;
+  const load = () => (loaded ??= import("./containers"));
+  if (mode === "local" || !needed) return { engine: false, load };
+  const probe = await (o.probe ?? (() => probeDocker(env)))();
+  if (probe.ok) return { engine: true, load };
+  if (mode === "containers") throw new Error(`TEST_SERVERS=containers, but ${probe.reason}`);
+  log(`test environment: containers passed over: ${probe.reason}; using local processes`);
+  return { engine: false, load, skipped: probe.reason };
+}
+
+async function createBuckets(s3: TestEnvironment["s3"], buckets: string[]): Promise<void> {
+  const client = createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials });
+  try {
+    for (const b of buckets) {
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: b }));
+      } catch (err) {
+        const name = err instanceof S3ServiceException ? err.name : "";
+        if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") throw err;
+      }
+    }
+  } finally {
+    client.destroy();
   }
 }
