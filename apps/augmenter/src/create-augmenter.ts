@@ -111,7 +111,14 @@ export async function createAugmenter(
     ...(caPem ? { caPem } : {}),
   });
   const readiness: Readiness = new Readiness(
-    serviceDependencies({ model, modelAddress: o.grpcAddr, cache, raw, mod, timeoutMs: DEFAULT_READINESS_OPTIONS.timeoutMs }),
+    serviceDependencies({
+      model,
+      modelAddress: o.grpcAddr,
+      cache,
+      raw,
+      mod,
+      timeoutMs: DEFAULT_READINESS_OPTIONS.timeoutMs,
+    }),
     () => augmenter.ready,
   );
   const metrics: AugmenterMetrics = new AugmenterMetrics({
