@@ -25,6 +25,9 @@ if ! engine_answers; then
     echo "images: no Docker engine answers (docker info) and this is not root on Debian: start an engine, then run again" >&2
     exit 1
   fi
+  # Set before starting: an engine that never answers is stopped too (engine_stop does nothing
+  # when none was started).
+  trap 'engine_stop' EXIT
   engine_start
   say "no Docker engine answered: started one (dockerd pid $ENGINE_PID, log $ENGINE_LOG); it is stopped at the end"
   trap 'engine_stop; say "stopped the Docker engine it started"' EXIT

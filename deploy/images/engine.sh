@@ -21,7 +21,17 @@ ensure_debian_packages() {
     return 1
   fi
   echo "installing Debian's ${missing[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  # No service may start from the install (docker.io would start its own dockerd, with iptables
+  # and overlay, which this script would then find answering and never stop): policy-rc.d
+  # answers 101, "action forbidden", for the install's duration.
+  local policy=/usr/sbin/policy-rc.d had_policy=0
+  [ -e "$policy" ] && had_policy=1
+  [ "$had_policy" = 1 ] || printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod +x "$policy"
+  local ok=0
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || ok=$?
+  [ "$had_policy" = 1 ] || rm -f "$policy"
+  return "$ok"
 }
 
 engine_start() {

@@ -20,7 +20,8 @@ ctx=$(mktemp -d)
 # npm 11: the lockfile is npm 11's; npm 10.9 refuses it (`Missing: yaml@2.9.1 from lock file`).
 stage_node "$CACHE_DIR" 20 11 "$ctx"
 docker build -q --network host --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$IMAGE" \
-  -f deploy/images/fresh-machine.Dockerfile "$ctx" >/dev/null 2>&1
+  -f deploy/images/fresh-machine.Dockerfile "$ctx" >/tmp/fresh-machine-build.log 2>&1 ||
+  { tail -20 /tmp/fresh-machine-build.log >&2; exit 1; }
 rm -rf "$ctx"
 repo=$(mktemp -d)
 git clone -q --bare --no-local . "$repo/repo.git"
@@ -48,5 +49,11 @@ for what in "$@"; do
       ;;
   esac
   echo "fresh machine ($what): Node 20 and git only: $(docker run --rm "$IMAGE" sh -c 'echo node $(node --version), npm $(npm --version), $(git --version); command -v redis-server memcached || echo no redis-server, no memcached')"
-  docker run --rm --network host "${ca[@]}" -v "$repo/repo.git:/repo.git:ro" "$IMAGE" bash -c "$script" || true
+  # `bare` (no redis-server, no root) must stop with its one line, so a non-zero exit is its
+  # pass; every other check must succeed.
+  if docker run --rm --network host "${ca[@]}" -v "$repo/repo.git:/repo.git:ro" "$IMAGE" bash -c "$script"; then
+    [ "$what" != bare ] || { echo "fresh machine (bare): npm test should have stopped" >&2; exit 1; }
+  else
+    [ "$what" = bare ] || { echo "fresh machine ($what): FAILED" >&2; exit 1; }
+  fi
 done

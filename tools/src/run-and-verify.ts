@@ -36,6 +36,8 @@ if (help || command.length === 0) {
 }
 const say = (msg: string) => process.stdout.write(`${o.label}: ${msg}\n`);
 const stops: Array<() => Promise<void>> = [];
+/** The longest a command under test may run (a hung container must not hold CI). */
+const RUN_TIMEOUT_S = 900;
 let failed = false;
 try {
   const s3 = await startLocalS3Server({ buckets: ["rl-data"] });
@@ -76,7 +78,22 @@ try {
   };
   const t0 = performance.now();
   const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "inherit", "inherit"], env });
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  // Bounded: CI must not hang on a container that never ends; a command that cannot start
+  // (no such binary) rejects here, so the servers below are still stopped.
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`\`${command.join(" ")}\` had not finished after ${RUN_TIMEOUT_S} s`));
+    }, RUN_TIMEOUT_S * 1000);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once("exit", (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0)
     throw new Error(`\`${command.join(" ")}\` exited with code ${code} after ${seconds.toFixed(1)} s`);

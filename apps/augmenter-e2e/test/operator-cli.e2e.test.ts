@@ -131,7 +131,7 @@ describe("errors name their cause, without a stack trace", () => {
     expect(down.code).toBe(1);
     expect(down.err).toMatch(
       new RegExp(
-        `cannot reach the S3 endpoint http://127.0.0.1:${port} \\(S3_ENDPOINT / --s3-endpoint\\) for s3://\\S+: connect ECONNREFUSED`,
+        `cannot reach the S3 endpoint http://127.0.0.1:${port} \\(S3_ENDPOINT \\(or --s3-endpoint\\)\\) for s3://\\S+: connect ECONNREFUSED`,
       ),
     );
     noStack(bad.err + down.err);
@@ -158,7 +158,9 @@ describe("errors name their cause, without a stack trace", () => {
     const lmdb = await augmenter(["run"], augmenterEnv(env, s, { CACHE_URL: "lmdb:///proc/nope" }));
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(lmdb.code).toBe(1);
-    expect(lmdb.err).toMatch(/cannot open the embedded cache at \/proc\/nope: ENOENT/);
+    expect(lmdb.err).toMatch(
+      /CACHE_URL \(or --cache-url; the default is DATA_DIR\/cache\): cannot open the embedded cache at \/proc\/nope: ENOENT/,
+    );
     expect(await s.store("mod").head("1721183880.jsonl")).toBeUndefined();
     noStack(mc.err + lmdb.err);
   }, 60_000);

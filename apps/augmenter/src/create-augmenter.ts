@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { ConfigError, readOptionFile, type OptionValues } from "@rl/cli";
-import { TwoTierCache, openSeniorityStore, storageNamespace } from "@rl/cache";
+import { TwoTierCache, storageNamespace } from "@rl/cache";
+import { openCache } from "./open-cache";
 import { checkStore, openObjectStore, type ObjectStore } from "@rl/s3";
 import { defaultErrorsUri, pairRulesOf, type AUGMENTER_OPTIONS } from "./config";
 import { InferenceScheduler } from "./model/inference-scheduler";
@@ -51,19 +52,21 @@ export async function createAugmenter(
 ): Promise<AugmenterInstance> {
   const errorsUri = o.errorsUri ?? defaultErrorsUri(o.modUri);
   // Before anything is opened: overlapping locations overwrite inputs or reprocess outputs.
-  assertSeparateLocations({
-    raw: o.rawUri,
-    mod: o.modUri,
-    errors: errorsUri,
-    errorsIsDefault: o.errorsUri === undefined,
-  });
+  // (`cache warm` reads its own --from and writes nothing: it checks none of them.)
+  if (checkStores)
+    assertSeparateLocations({
+      raw: o.rawUri,
+      mod: o.modUri,
+      errors: errorsUri,
+      errorsIsDefault: o.errorsUri === undefined,
+    });
   const raw = openStore("raw-uri", "RAW_URI", o.rawUri, o);
   const mod = openStore("mod-uri", "MOD_URI", o.modUri, o);
   const errors = openStore("errors-uri", "ERRORS_URI", errorsUri, o);
   // Before any work: a wrong endpoint, bucket or credential is said once, naming its setting.
   if (checkStores) await Promise.all([raw, mod].map((store) => checkStore(store, o.s3Endpoint)));
 
-  const l2 = await openSeniorityStore(o.cacheUrl, {
+  const l2 = await openCache(o.cacheUrl, {
     modelVersion: o.modelVersion,
     expectedPairs: o.expectedPairs,
     onWarning: (m) => log.warn(m),

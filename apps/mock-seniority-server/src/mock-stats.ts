@@ -160,6 +160,8 @@ export class MockStats {
   answered(pairs: number, latencyMs: number): void {
     this.counts.pairsAnswered += pairs;
     this.lastAnswerAt = performance.now();
+    // Counts reset while calls were in flight: the clock starts at the first answer since.
+    if (this.firstRpcAt === 0) this.firstRpcAt = this.lastAnswerAt;
     const second = Math.max(0, Math.floor((this.lastAnswerAt - this.firstRpcAt) / 1000));
     while (this.answeredBySecond.length <= second) this.answeredBySecond.push(0);
     this.answeredBySecond[second] = (this.answeredBySecond[second] ?? 0) + pairs;

@@ -43,6 +43,8 @@ export function explainStorageError(
       message: `${location}: access denied by ${where} (${name}): check the credentials (AWS_ACCESS_KEY_ID, AWS_PROFILE) and the bucket's policy`,
       config: true,
     };
+  if (name === "AbortError" || (name === "TimeoutError" && !e.code))
+    return { message: `no answer from ${where} for ${location} (gave up waiting)`, config: false };
   const code = e.code ?? (e.cause as { code?: string } | undefined)?.code;
   if ((code && NETWORK_CODES.has(code)) || name === "TimeoutError")
     return { message: `cannot reach ${where} for ${location}: ${e.message}`, config: false };
@@ -69,10 +71,12 @@ export class StoreCheckError extends Error {
 export async function checkStore(
   store: ObjectStore,
   endpoint: string | undefined,
-  endpointSetting = "S3_ENDPOINT / --s3-endpoint",
+  endpointSetting = "S3_ENDPOINT (or --s3-endpoint)",
+  timeoutMs = 15_000,
 ): Promise<void> {
   try {
-    await store.probe();
+    // Bounded: an endpoint that drops packets must not leave a start silent for minutes.
+    await store.probe(AbortSignal.timeout(timeoutMs));
   } catch (err) {
     throw new StoreCheckError(explainStorageError(err, store.location, endpoint, endpointSetting));
   }

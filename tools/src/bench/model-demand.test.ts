@@ -9,7 +9,6 @@ describe("fixedWindowRates", () => {
     expect(fixedWindowRates(perSecond, 5)).toEqual([
       { t: 0, pairsPerSecond: 1000 },
       { t: 5, pairsPerSecond: 1000 },
-      { t: 10, pairsPerSecond: 400 },
     ]);
   });
 });

@@ -4,14 +4,15 @@
  * Pairs/s in consecutive whole windows of `windowSeconds`, from counts per whole second: what a
  * rate chart may plot. A trailing window over irregular samples is not: batches of 1,000 land
  * about once a second, so a short window holding two of them reads twice the rate.
- * The last window may be shorter; it is divided by its own length.
+ * A last window shorter than the others is left out: divided by its own length it would read
+ * like the short trailing window this replaces.
  */
 export function fixedWindowRates(
   perSecond: readonly number[],
   windowSeconds: number,
 ): Array<{ t: number; pairsPerSecond: number }> {
   const out: Array<{ t: number; pairsPerSecond: number }> = [];
-  for (let start = 0; start < perSecond.length; start += windowSeconds) {
+  for (let start = 0; start + windowSeconds <= perSecond.length; start += windowSeconds) {
     const window = perSecond.slice(start, start + windowSeconds);
     const sum = window.reduce((a, b) => a + b, 0);
     out.push({ t: start, pairsPerSecond: Math.round(sum / window.length) });

@@ -35,9 +35,10 @@ export const realHost: SystemToolsHost = {
       spawnSync("apt-get", args, { stdio: ["ignore", "ignore", "inherit"], env }).status === 0;
     const ok =
       run(["update", "-qq"]) && run(["install", "-y", "-qq", "--no-install-recommends", ...packages]);
-    // The package may start a system Redis on 6379; the tests never use it.
+    // The redis-server package may start a system Redis on 6379; the tests never use it. Only
+    // one this install started: a Redis that was there before is someone else's.
     const pidFile = "/run/redis/redis-server.pid";
-    if (existsSync(pidFile)) {
+    if (packages.includes("redis-server") && existsSync(pidFile)) {
       const pid = Number(readFileSync(pidFile, "utf8").trim());
       if (Number.isInteger(pid) && pid > 0) {
         try {

@@ -45,8 +45,11 @@ export interface TestEnvironmentOptions {
   log?: (line: string) => void;
 }
 
-/** In `containers` mode a pull may take its time: failing is then the only alternative. */
-const CONTAINERS_IMAGE_BUDGET_MS = 300_000;
+/**
+ * In `containers` mode a pull may take its time (failing is then the only alternative), but
+ * less than a test hook's 60 s, so a pull that hangs ends in this harness's own one line.
+ */
+const CONTAINERS_IMAGE_BUDGET_MS = 45_000;
 
 const firstLine = (err: unknown) => ((err as Error).message ?? String(err)).split("\n")[0]?.slice(0, 300);
 
@@ -68,6 +71,7 @@ export async function startTestEnvironment(o: TestEnvironmentOptions = {}): Prom
   const stops: Array<() => Promise<unknown>> = [];
   const containers = await findEngine(mode, !env.REDIS_URL || !env.S3_ENDPOINT, env, o, log);
   const imageBudgetMs = mode === "containers" ? CONTAINERS_IMAGE_BUDGET_MS : (o.autoImageBudgetMs ?? 800);
+  let noPull: string | undefined;
 
   /**
    * A container for one server, or undefined to fall through (auto); in `containers` it throws,
@@ -81,9 +85,18 @@ export async function startTestEnvironment(o: TestEnvironmentOptions = {}): Prom
     mayFallBack = false,
   ): Promise<T | undefined> {
     if (!containers.engine) return undefined;
+    // In auto, one image that could not be had is enough: an engine that cannot pull one
+    // cannot pull the next, and the fall-through stays under a second.
+    if (mode === "auto" && noPull) {
+      log(`test environment: ${what} container (${image}) not tried: ${noPull}; using a local process`);
+      return undefined;
+    }
     try {
       const check = await checkImage(image, env, imageBudgetMs);
-      if (!check.ok) throw new Error(check.reason);
+      if (!check.ok) {
+        noPull = "an earlier image could not be had";
+        throw new Error(check.reason);
+      }
       const started = await start(await containers.load());
       stops.push(() => started.container.stop());
       return started;

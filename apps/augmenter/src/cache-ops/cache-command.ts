@@ -2,7 +2,6 @@ import { createInterface } from "node:readline";
 import {
   LmdbStore,
   RedisStore,
-  openSeniorityStore,
   redisBucketStats,
   redisDrop,
   redisEntries,
@@ -18,6 +17,7 @@ import { pino } from "pino";
 import { pairRulesOf } from "../config";
 import { assertNoMoreArgs } from "../commands";
 import { createAugmenter, type AugmenterConfig } from "../create-augmenter";
+import { openCache } from "../open-cache";
 import { openSource, writeDestination } from "./cache-files";
 import { IMPORT_TUNING, importPairs } from "./import-pairs";
 import { warmCache } from "./warm-cache";
@@ -59,7 +59,7 @@ async function openStore(
     throw new ConfigError(
       "--cache-url (or CACHE_URL): memory: keeps nothing between runs; cache commands need redis://, rediss:// or lmdb:",
     );
-  return openSeniorityStore(o.cacheUrl, {
+  return openCache(o.cacheUrl, {
     modelVersion,
     keyEncoding,
     readOnly,

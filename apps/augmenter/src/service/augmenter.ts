@@ -157,6 +157,7 @@ export class Augmenter {
     onPending: (files: ObjectInfo[]) => void,
     onBytes: (n: number) => void,
     respectBackoff: boolean,
+    failedThisRun: ReadonlySet<string> = new Set(),
   ) {
     const listing = await this.discovery.list();
     this.ready = true;
@@ -184,7 +185,9 @@ export class Augmenter {
           }
           return failure.nextAt <= now;
         })
-      : listing.pending;
+      : // A run tries each file once: a later pass (waiting for files other workers hold)
+        // leaves what already failed in this run to the next run.
+        listing.pending.filter((f) => !failedThisRun.has(`${f.key}@${f.etag}`));
     this.metrics.backlog.set(listing.pending.length);
     onPending(pending);
     // Only serve passes again; a run reports the failure and ends.
@@ -205,7 +208,13 @@ export class Augmenter {
     // With other workers, "everything pending" includes files they hold: wait until those are
     // done too, or their leases lapse (a crashed worker) and this worker takes them over.
     for (;;) {
-      const pass = await this.pass(progress.onPending ?? (() => {}), progress.onBytes ?? (() => {}), false);
+      const failed = new Set(reports.filter((r) => r.status === "failed").map((r) => `${r.key}@${r.etag}`));
+      const pass = await this.pass(
+        progress.onPending ?? (() => {}),
+        progress.onBytes ?? (() => {}),
+        false,
+        failed,
+      );
       reports.push(...pass.reports);
       ignored = pass.ignored;
       if (this.stopping) {

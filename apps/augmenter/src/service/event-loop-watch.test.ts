@@ -15,6 +15,17 @@ describe("EventLoopWatch", () => {
       eventLoopLagMs: 12_000,
       reason: "the event loop was blocked for 12000 ms",
     });
+    // Still said by a probe that comes several ticks later; forgotten after the window.
+    for (let i = 0; i < 5; i++) {
+      now += 1_000;
+      w.tick();
+    }
+    expect(w.report().alive).toBe(false);
+    for (let i = 0; i < 30; i++) {
+      now += 1_000;
+      w.tick();
+    }
+    expect(w.report()).toEqual({ alive: true, eventLoopLagMs: 0 });
     w.close();
   });
 });
