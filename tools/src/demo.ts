@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   ConfigError,
-  defaultDataDir,
+  defaultCacheUrl,
   formatHelp,
   option,
   parseOptions,
@@ -73,7 +73,7 @@ async function main(): Promise<number> {
   // run augmenter` or `nx serve augmenter` finds what this run paid for.
   const cacheUrl =
     sources.cacheUrl === "default"
-      ? `lmdb:${join(defaultDataDir({ DATA_DIR: process.env.DATA_DIR, XDG_DATA_HOME: process.env.XDG_DATA_HOME }), "cache")}`
+      ? defaultCacheUrl({ DATA_DIR: process.env.DATA_DIR, XDG_DATA_HOME: process.env.XDG_DATA_HOME })
       : o.cacheUrl;
   // Checked before generating anything: a wrong CACHE_URL fails now, not after 200k postings.
   await checkCache(cacheUrl);

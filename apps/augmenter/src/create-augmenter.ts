@@ -117,6 +117,7 @@ export async function createAugmenter(
     serviceDependencies({
       model,
       modelAddress: o.grpcAddr,
+      s3Endpoint: o.s3Endpoint,
       cache,
       raw,
       mod,

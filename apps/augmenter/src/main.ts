@@ -1,10 +1,10 @@
 import { writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { pino } from "pino";
 import {
   ConfigError,
   createProgress,
-  defaultDataDir,
+  defaultCacheUrl,
   formatHelp,
   makeDirectory,
   parseOptions,
@@ -79,10 +79,7 @@ async function main(): Promise<number> {
     sources.cacheUrl === "default"
       ? {
           ...parsed,
-          cacheUrl: `lmdb:${join(
-            defaultDataDir({ DATA_DIR: parsed.dataDir, XDG_DATA_HOME: process.env.XDG_DATA_HOME }),
-            "cache",
-          )}`,
+          cacheUrl: defaultCacheUrl({ DATA_DIR: parsed.dataDir, XDG_DATA_HOME: process.env.XDG_DATA_HOME }),
         }
       : parsed;
   if (command === "cache") {

@@ -34,3 +34,11 @@ export function defaultDataDir(
   if (root) return join(root, ".data");
   return join(env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "seniority-augmenter");
 }
+
+/**
+ * The default cache every command shares: the embedded LMDB cache in the data directory
+ * (`npm start` fills the cache a later `augmenter run` reads).
+ */
+export function defaultCacheUrl(env: Readonly<Record<string, string | undefined>>): string {
+  return `lmdb:${join(defaultDataDir(env), "cache")}`;
+}

@@ -7,6 +7,6 @@ export { formatHelp, formatMarkdownTable } from "./format-help";
 export { createProgress } from "./progress";
 export type { Progress, ProgressOptions } from "./progress";
 export { EXIT, describeError, quietRuntimeNotice, runMain } from "./run-main";
-export { defaultDataDir } from "./data-dir";
+export { defaultCacheUrl, defaultDataDir } from "./data-dir";
 export { readOptionFile } from "./read-option-file";
 export { makeDirectory } from "./make-directory";

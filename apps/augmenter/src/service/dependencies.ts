@@ -1,5 +1,5 @@
 import type { TwoTierCache } from "@rl/cache";
-import type { ObjectStore } from "@rl/s3";
+import { explainStorageError, type ObjectStore } from "@rl/s3";
 import type { ProbedSeniorityModel } from "../model/seniority-model";
 import { plainCause } from "./plain-cause";
 import type { Dependency } from "./readiness";
@@ -11,6 +11,7 @@ import type { Dependency } from "./readiness";
 export function serviceDependencies(d: {
   model: ProbedSeniorityModel;
   modelAddress: string;
+  s3Endpoint: string | undefined;
   cache: TwoTierCache;
   raw: ObjectStore;
   mod: ObjectStore;
@@ -19,7 +20,11 @@ export function serviceDependencies(d: {
   const store = (name: string, s: ObjectStore): Dependency => ({
     name,
     where: s.location,
-    probe: (signal) => s.probe(signal).catch((err: Error) => ({ reason: `${s.location}: ${err.message}` })),
+    // Said as the start-up check says it: the setting to look at, the location, the cause.
+    probe: (signal) =>
+      s.probe(signal).catch((err: unknown) => ({
+        reason: explainStorageError(err, s.location, d.s3Endpoint, "S3_ENDPOINT (or --s3-endpoint)").message,
+      })),
   });
   return [
     // The channel connects: no inference is paid for. A model that is up but answers errors is
