@@ -1,19 +1,19 @@
 // Warm-cache throughput of the whole pipeline (S3 in, cache, S3 out) with Redis and with
 // LMDB, each as a fraction of a bare split + JSON.parse + splice loop over the same bytes,
-// measured in the same run; plus Redis bytes per cached pair from INFO memory.
+// measured in the same run; plus Redis bytes per cached pair from INFO memory. Each run is the
+// built augmenter in its own process (`augmenter run`), as production runs it.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { Redis } from "ioredis";
-import { pino } from "pino";
 import { option, parseOptions } from "@rl/cli";
 import { startLocalRedis } from "@rl/cache/testing";
 import { startLocalS3Server } from "@rl/s3/testing";
 import { S3ObjectStore, createS3Client } from "@rl/s3";
-import { AUGMENTER_OPTIONS, createAugmenter, type AugmenterConfig } from "augmenter";
 import { startMockSeniorityServer } from "mock-seniority-server";
 import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
+import { runAugmenter, type AugmenterTarget } from "./bench/run-augmenter";
 
 const { values: o } = parseOptions(
   {
@@ -28,13 +28,8 @@ const redis = await startLocalRedis();
 const s3 = await startLocalS3Server({ buckets: ["rl-data"] });
 const mock = await startMockSeniorityServer({ port: 0, pairsPerSecond: 1_000_000 });
 const lmdbDir = await mkdtemp(join(tmpdir(), "bench-lmdb-"));
-Object.assign(process.env, {
-  AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-  AWS_REGION: "us-east-1",
-});
 const client = createS3Client({ endpoint: s3.endpoint, credentials: s3.credentials });
-const raw = new S3ObjectStore(client, { bucket: "rl-data", prefix: "raw/" });
+const raw = new S3ObjectStore(client, { bucket: "rl-data", prefix: "warm/raw/" });
 
 try {
   const gen = await generateSamples(raw, {
@@ -43,20 +38,16 @@ try {
     split: o.split,
     seed: seedFromText("bench"),
   });
-  const base = parseOptions(AUGMENTER_OPTIONS, [], {}).values;
-  const cfg = (cacheUrl: string, mod: string): AugmenterConfig => ({
-    ...base,
-    rawUri: "s3://rl-data/raw/",
-    modUri: `s3://rl-data/${mod}/`,
-    errorsUri: `s3://rl-data/${mod}-errors/`,
-    s3Endpoint: s3.endpoint,
-    grpcAddr: mock.address,
-    cacheUrl,
+  const target = (cacheUrl: string, modPrefix: string): AugmenterTarget => ({
+    s3,
+    modelAddress: mock.address,
     modelRate: 1_000_000,
-    httpPort: -1,
-    logLevel: "silent",
+    cacheUrl,
+    modelVersion: "bench-warm",
+    prefix: "warm",
+    modPrefix,
     // Sized to the data, as an operator would: about 100 fields a bucket.
-    expectedPairs: gen.distinctPairs,
+    extraEnv: { EXPECTED_PAIRS: String(gen.distinctPairs) },
   });
 
   // The bare loop over the same bytes: split, JSON.parse, splice. No I/O, no cache.
@@ -84,16 +75,12 @@ try {
     const redisClient = cacheUrl.startsWith("redis") ? new Redis(cacheUrl) : undefined;
     const mem0 = redisClient ? Number(/used_memory:(\d+)/.exec(await redisClient.info("memory"))?.[1]) : 0;
     // Cold: fills the L2.
-    const coldA = await createAugmenter(cfg(cacheUrl, `${name}-cold`), pino({ level: "silent" }));
-    const cold = await coldA.augmenter.runOnce();
-    await coldA.close();
+    const cold = await runAugmenter(target(cacheUrl, `${name}-cold`));
     const mem1 = redisClient ? Number(/used_memory:(\d+)/.exec(await redisClient.info("memory"))?.[1]) : 0;
     redisClient?.disconnect();
-    // Warm from L2: a new process-like instance, empty L1.
+    // Warm from L2: a new process, empty L1.
     const b0 = bare();
-    const warmA = await createAugmenter(cfg(cacheUrl, `${name}-warm`), pino({ level: "silent" }));
-    const warm = await warmA.augmenter.runOnce();
-    await warmA.close();
+    const warm = await runAugmenter(target(cacheUrl, `${name}-warm`));
     const b1 = bare();
     const bareRate = (b0.linesPerSecond + b1.linesPerSecond) / 2;
     const warmRate = warm.totals.records / warm.wallSeconds;

@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   ConfigError,
   defaultCacheUrl,
@@ -20,6 +19,7 @@ import { openSeniorityStore, validateCacheUrl } from "@rl/cache";
 import { S3ObjectStore, createS3Client } from "@rl/s3";
 import { startLocalS3Server } from "@rl/s3/testing";
 import type { RunReport } from "augmenter";
+import { augmenterBundle } from "./augmenter-bundle";
 import { localRunEnv } from "./local-run-env";
 import { verifyOutputs } from "./verify-outputs";
 import { keywordSeniority } from "mock-seniority-server";
@@ -55,8 +55,6 @@ const OPTIONS = {
   ),
 };
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const tsx = `${root}node_modules/.bin/tsx`;
 const say = (msg: string) => process.stderr.write(`\n== ${msg}\n`);
 
 async function main(): Promise<number> {
@@ -127,19 +125,12 @@ async function demo(o: DemoOptions): Promise<number> {
     );
 
     const reportPath = join(work, "report.json");
+    // The built bundle, as production runs it (plain Node; tsx would compile at every start).
+    const bundle = await augmenterBundle();
     say("augmenter run");
     const aug = spawn(
-      tsx,
-      [
-        `${root}apps/augmenter/src/main.ts`,
-        "run",
-        "--report",
-        reportPath,
-        "--http-port",
-        "-1",
-        "--log-level",
-        "warn",
-      ],
+      process.execPath,
+      [bundle, "run", "--report", reportPath, "--http-port", "-1", "--log-level", "warn"],
       {
         stdio: ["ignore", "inherit", "inherit"],
         env: {

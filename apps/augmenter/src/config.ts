@@ -1,5 +1,9 @@
 import { option } from "@rl/cli";
-import { CACHE_URL_FORMS, NORMALISE_LEVELS, validateCacheUrl, type PairRules } from "@rl/cache";
+// Subpaths, not "@rl/cache": the options are read before any command runs (`--help` too), and
+// the package's index would load the Redis and LMDB clients with them (README "Start-up cost").
+import { CACHE_URL_FORMS, validateCacheUrl } from "@rl/cache/cache-url";
+import { NORMALISE_LEVELS } from "@rl/cache/normalise";
+import type { PairRules } from "@rl/cache";
 
 export const AUGMENTER_OPTIONS = {
   rawUri: option.string("raw-uri", "Where inputs arrive: s3://bucket/prefix/, file:///dir/ or a directory", {

@@ -1,6 +1,5 @@
 import { writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { pino } from "pino";
 import {
   ConfigError,
   createProgress,
@@ -11,11 +10,17 @@ import {
   runMain,
 } from "@rl/cli";
 import { AUGMENTER_OPTIONS } from "./config";
-import { CACHE_USAGE, runCacheCommand } from "./cache-ops/cache-command";
+import { CACHE_USAGE } from "./cache-ops/cache-usage";
 import { assertFlagsFor, assertNoMoreArgs, optionsFor, type Command } from "./commands";
 import { VERSION } from "./version";
-import { createAugmenter } from "./create-augmenter";
-import { formatSummary, type StopSignal } from "./service/run-report";
+import type { StopSignal } from "./service/run-report";
+
+// What a command needs (the AWS SDK, gRPC, Redis and LMDB clients, pino, prom-client) is
+// imported once the command line is known to be valid: loading it all takes most of a second,
+// which `--help`, `--version` and a configuration error need not pay.
+const loadCacheCommand = () => import("./cache-ops/cache-command");
+const loadService = () =>
+  Promise.all([import("pino"), import("./create-augmenter"), import("./service/run-report")]);
 
 const USAGE = `usage: augmenter <command> [options]
 
@@ -84,6 +89,7 @@ async function main(): Promise<number> {
       : parsed;
   if (command === "cache") {
     const region = process.env.AWS_REGION;
+    const { runCacheCommand } = await loadCacheCommand();
     return runCacheCommand(
       o,
       positionals.slice(1),
@@ -96,6 +102,7 @@ async function main(): Promise<number> {
   }
   assertNoMoreArgs(command, positionals.slice(1));
   const serving = command === "serve";
+  const [{ pino }, { createAugmenter }, { formatSummary }] = await loadService();
   // serve logs to stdout like any service; run keeps stdout for the summary table.
   const log = pino(
     { level: o.logLevel, base: { service: "augmenter" } },

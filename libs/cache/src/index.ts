@@ -33,13 +33,8 @@ export { TwoTierCache } from "./two-tier-cache";
 export { L2Availability } from "./l2-availability";
 export type { L2AvailabilityEvents } from "./l2-availability";
 export type { LookupResult } from "./two-tier-cache";
-export {
-  CACHE_URL_FORMS,
-  openSeniorityStore,
-  parseRedisClusterUrl,
-  redactUrl,
-  validateCacheUrl,
-} from "./open-store";
+export { CACHE_URL_FORMS, parseRedisClusterUrl, redactUrl, validateCacheUrl } from "./cache-url";
+export { openSeniorityStore } from "./open-store";
 export type { OpenStoreOptions } from "./open-store";
 export { redisBucketStats, redisDrop, redisEntries, redisNamespaces } from "./redis-admin";
 export type { BucketStats } from "./redis-admin";

@@ -1,42 +1,12 @@
 import { isAbsolute, resolve } from "node:path";
 import { Cluster, Redis } from "ioredis";
 import { LmdbStore } from "./lmdb-store";
+import { parseRedisClusterUrl, redactUrl, validateCacheUrl } from "./cache-url";
 import { MemcachedStore, parseMemcachedUrl } from "./memcached-store";
 import { MemoryStore } from "./memory-store";
 import { RedisStore, type RedisClient } from "./redis-store";
 import type { SeniorityStore } from "./seniority-store";
 import { storageNamespace } from "./pair-key";
-
-export const CACHE_URL_FORMS =
-  "redis://[user:pass@]host:port[/db], rediss://... (TLS), redis-cluster://[user:pass@]host:port[,host:port...] (Redis Cluster; rediss-cluster:// for TLS), lmdb:///absolute/path, lmdb:relative/path, memcached://host:port[,host:port...], or memory:";
-
-/** The seed nodes and credentials of a `redis-cluster://` or `rediss-cluster://` URL. */
-export function parseRedisClusterUrl(url: string): {
-  nodes: Array<{ host: string; port: number }>;
-  username?: string;
-  password?: string;
-  tls: boolean;
-} {
-  const m = /^(rediss?)-cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?$/.exec(url);
-  if (!m)
-    throw new Error(`expected redis-cluster://[user:pass@]host:port[,host:port...], got ${redactUrl(url)}`);
-  const nodes = (m[3] ?? "").split(",").map((hp) => {
-    const n = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(hp.trim());
-    const port = Number(n?.[2]);
-    if (!n || port < 1 || port > 65535)
-      throw new Error(`${redactUrl(url)}: "${hp}" is not host:port (port 1-65535)`);
-    return { host: (n[1] ?? "").replace(/^\[|\]$/g, ""), port };
-  });
-  const auth = m[2];
-  const [user, pass] =
-    auth === undefined ? [] : auth.includes(":") ? auth.split(/:(.*)/s) : [undefined, auth];
-  return {
-    nodes,
-    ...(user ? { username: decodeURIComponent(user) } : {}),
-    ...(pass !== undefined ? { password: decodeURIComponent(pass) } : {}),
-    tls: m[1] === "rediss",
-  };
-}
 
 export interface OpenStoreOptions {
   modelVersion: string;
@@ -47,27 +17,6 @@ export interface OpenStoreOptions {
   /** Sizes the Redis bucket count of a new namespace. @default 20_000_000 */
   expectedPairs?: number;
   onWarning?: (message: string) => void;
-}
-
-/** A URL safe to log: the password replaced. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([\w+.-]+:\/\/)([^@/]*)@/, (_m, scheme: string, auth: string) =>
-    auth.includes(":") ? `${scheme}${auth.split(":")[0]}:***@` : `${scheme}***@`,
-  );
-}
-
-/** Checks the form of a CACHE_URL without connecting; throws with the accepted forms. */
-export function validateCacheUrl(url: string): void {
-  if (/^rediss?:\/\/[^/]/.test(url) || /^lmdb:.+/.test(url) || url === "memory:") return;
-  if (/^rediss?-cluster:/.test(url)) {
-    parseRedisClusterUrl(url);
-    return;
-  }
-  if (url.startsWith("memcached://")) {
-    parseMemcachedUrl(url);
-    return;
-  }
-  throw new Error(`expected ${CACHE_URL_FORMS}`);
 }
 
 export async function openSeniorityStore(url: string, opened: OpenStoreOptions): Promise<SeniorityStore> {

@@ -11,6 +11,7 @@ import { startLocalRedis } from "@rl/cache/testing";
 import { barsChart, demandChart, renderSvg, saturationChart, warmupChart } from "./charts";
 import { markdownReport } from "./report";
 import { ROOT, startS3Process } from "./processes";
+import { startup } from "./startup";
 import {
   FULL,
   SMOKE,
@@ -34,6 +35,7 @@ const NAMES = [
   "cache-import",
   "normalisation",
   "scale-out",
+  "startup",
 ] as const;
 const OPTIONS = {
   smoke: option.boolean("smoke", "Tiny sizes, written to a temp dir: proves the suite runs (CI)", {
@@ -181,6 +183,10 @@ try {
       table("10. Scale-out: 3 workers cold (shared model rate)", r.cold3);
       process.stdout.write("\n10. Scale-out: warm lines/s by worker processes\n");
       console.table(r.warm);
+    } else if (name === "startup") {
+      const r = await startup();
+      results.startup = r;
+      table("11. Start-up: augmenter run --help (built bundle) vs node -e 0", r);
     }
     log(`${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     measuredAt[name] = `${new Date().toISOString()}, ${commit}`;

@@ -228,5 +228,21 @@ export function markdownReport(r: Any, charts: string[]): string {
       "",
     );
   }
+  const st = r.startup as Any | undefined;
+  if (st) {
+    parts.push(
+      "## 11. Start-up",
+      "",
+      `\`node dist/apps/augmenter/main.js run --help\` (the built bundle) and bare \`node -e 0\`, ${n(st.runs)} runs each, alternating; wall seconds until exit. The command loads no npm package before it knows what to run (README "Start-up cost").`,
+      "",
+      table([
+        ["`node -e 0`: median seconds", st.nodeMedianSeconds],
+        ["`run --help`: median seconds (target: ≤ " + n(st.targetSeconds) + ")", st.helpMedianSeconds],
+        ["`run --help`: slowest run, seconds", st.helpMaxSeconds],
+        ["ratio of the medians", st.ratioToNode],
+      ]),
+      "",
+    );
+  }
   return `${parts.join("\n")}\n`;
 }

@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { stopChild } from "@rl/cache/testing";
 import type { RunReport } from "augmenter";
-import { ROOT, TSX } from "./processes";
+import { augmenterBundle } from "../augmenter-bundle";
 
 export interface AugmenterTarget {
   s3: { endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
@@ -39,10 +40,10 @@ function augmenterEnv(t: AugmenterTarget): NodeJS.ProcessEnv {
   };
 }
 
-/** `augmenter run` as its own process, as a user starts it; returns its report. */
+/** `augmenter run` from the built bundle in its own process, as production starts it; returns its report. */
 export async function runAugmenter(t: AugmenterTarget): Promise<RunReport> {
-  const report = join(tmpdir(), `bench-report-${process.pid}-${Date.now()}.json`);
-  const child = spawn(TSX, [`${ROOT}apps/augmenter/src/main.ts`, "run", "--report", report], {
+  const report = join(tmpdir(), `bench-report-${randomUUID()}.json`);
+  const child = spawn(process.execPath, [await augmenterBundle(), "run", "--report", report], {
     env: augmenterEnv(t),
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -53,21 +54,14 @@ export async function runAugmenter(t: AugmenterTarget): Promise<RunReport> {
   return r;
 }
 
-/** `augmenter serve` as its own process; resolves once it has started. */
+/** `augmenter serve` from the built bundle in its own process; resolves once it has started. */
 export async function serveAugmenter(
   t: AugmenterTarget,
   pollIntervalMs: number,
 ): Promise<{ stop(): Promise<void> }> {
   const child = spawn(
-    TSX,
-    [
-      `${ROOT}apps/augmenter/src/main.ts`,
-      "serve",
-      "--poll-interval-ms",
-      String(pollIntervalMs),
-      "--log-level",
-      "info",
-    ],
+    process.execPath,
+    [await augmenterBundle(), "serve", "--poll-interval-ms", String(pollIntervalMs), "--log-level", "info"],
     {
       env: augmenterEnv(t),
       stdio: ["ignore", "pipe", "inherit"],

@@ -22,15 +22,7 @@ import { openSource, writeDestination } from "./cache-files";
 import { IMPORT_TUNING, importPairs } from "./import-pairs";
 import { warmCache } from "./warm-cache";
 import { formatOf, type RowFormat } from "./pair-rows";
-
-export const CACHE_USAGE = `augmenter cache <command>:
-  import <file|s3://…>    load known (company, title, seniority) rows (.jsonl/.csv/.tsv, optionally .gz)
-  export <file|s3://…>    back up the MODEL_VERSION namespace (keys and values), .gz to compress
-  restore <file|s3://…>   load an export into the configured cache (any backend)
-  stats                   pairs, bytes per pair, bucket fill and encodings, namespaces, hit ratios
-  drop --model-version X  delete a namespace in small steps
-  warm --from <raw uri> [--since <unix seconds>]
-                          infer the pairs of historic inputs ahead of time, most frequent first`;
+import { CACHE_USAGE } from "./cache-usage";
 
 const EXPORT_FORMAT = "seniority-cache-export";
 /** The arguments each cache command takes after its name (a file or URI, or none). */
