@@ -11,8 +11,12 @@ import {
 import { loadSeniorityProto } from "@rl/proto";
 import type { Coordinator } from "../coordination/coordinator";
 import { describe, expect, it } from "vitest";
-import { InferenceScheduler, type SchedulerOptions } from "./inference-scheduler";
-import type { ModelAnswer, ModelRequest as SeniorityRequest, SeniorityModel } from "./seniority-model";
+import type { ModelAnswer, ModelRequest as SeniorityRequest, SeniorityModel } from "../model/seniority-model";
+import { CoordinationFailures } from "./coordination-failures";
+import { InferenceScheduler } from "./inference-scheduler";
+import type { Inferred } from "./inferred";
+import { LocalPacer, SharedPacer } from "./pacer";
+import type { SchedulerOptions } from "./scheduler-options";
 
 const truth = (r: SeniorityRequest) => (r.title.length % 7) + 1;
 
@@ -63,16 +67,20 @@ const fast: Partial<SchedulerOptions> = {
 const mkPair = (company: string, title: string): Pair => ({ company, title, key: pairText(company, title) });
 const pair = (i: number) => mkPair(`company ${i % 13}`, `title ${"x".repeat(i % 11)} ${i}`);
 const expected = (p: Pair) => truth({ uuid: 0, company: "", title: p.title });
+const value = (r: { result: Promise<Inferred> }) => r.result.then((a) => a.seniority);
+/** Shared mode as create-augmenter wires it: claims through the coordinator, its shared pacer. */
+const shared = (coordinator: Coordinator) => {
+  const failures = new CoordinationFailures();
+  return { coordinator, failures, pacer: new SharedPacer(coordinator, new LocalPacer(1e6), failures) };
+};
 
 describe("InferenceScheduler", () => {
   it("sends a pair requested many times once (single-flight) and resolves every requester", async () => {
     const { model, calls } = fakeModel();
     const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 100), fast);
     const reqs = [s.request(pair(1)), s.request(pair(1)), s.request(pair(2)), s.request(pair(1))];
-    expect(reqs.map((r) => r.fresh)).toEqual([true, false, true, false]);
-    expect(await Promise.all(reqs.map((r) => r.value))).toEqual(
-      [pair(1), pair(1), pair(2), pair(1)].map(expected),
-    );
+    expect(reqs.map((r) => r.joined)).toEqual([false, true, false, true]);
+    expect(await Promise.all(reqs.map(value))).toEqual([pair(1), pair(1), pair(2), pair(1)].map(expected));
     expect(calls.flatMap((c) => c.batch)).toHaveLength(2);
     expect(s.stats()).toMatchObject({ requested: 2, joined: 2, pairsSent: 2, rpcs: 1 });
   });
@@ -83,7 +91,7 @@ describe("InferenceScheduler", () => {
       ...fast,
       batchSize: 1000,
     });
-    const values = await Promise.all(Array.from({ length: 2500 }, (_, i) => s.request(pair(i)).value));
+    const values = await Promise.all(Array.from({ length: 2500 }, (_, i) => value(s.request(pair(i)))));
     expect(values).toEqual(Array.from({ length: 2500 }, (_, i) => expected(pair(i))));
     expect(calls.map((c) => c.batch.length)).toEqual([1000, 1000, 500]);
     for (const c of calls) expect(c.batch.map((r) => r.uuid)).toEqual(c.batch.map((_, i) => i));
@@ -93,7 +101,7 @@ describe("InferenceScheduler", () => {
     const l2 = new MemoryStore();
     const { model } = fakeModel();
     const s = new InferenceScheduler(model, new TwoTierCache(l2, 10), fast);
-    const v = await s.request(pair(5)).value;
+    const v = await value(s.request(pair(5)));
     expect(await l2.getMany([pairKey(pair(5).key)])).toEqual([v]);
   });
 
@@ -105,7 +113,7 @@ describe("InferenceScheduler", () => {
       batchSize: 500,
       maxInFlight: 4,
     });
-    await Promise.all(Array.from({ length: 2000 }, (_, i) => s.request(pair(i)).value));
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => value(s.request(pair(i)))));
     const gaps = calls.slice(1).map((c, i) => c.at - (calls[i]?.at ?? 0));
     // 500 pairs at 5000/s: one batch every 100 ms.
     for (const g of gaps) expect(g).toBeGreaterThanOrEqual(95);
@@ -140,7 +148,7 @@ describe("InferenceScheduler", () => {
     const { model, calls } = fakeModel((n, b) => (n === 1 ? corrupt(b) : undefined));
     const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 100), fast);
     const texts = [pair(1), pair(2), pair(3)];
-    expect(await Promise.all(texts.map((t) => s.request(t).value))).toEqual(texts.map(expected));
+    expect(await Promise.all(texts.map((t) => value(s.request(t))))).toEqual(texts.map(expected));
     expect(calls.length).toBeLessThanOrEqual(2);
   });
 
@@ -148,7 +156,7 @@ describe("InferenceScheduler", () => {
     const codes = [grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED];
     const { model, calls } = fakeModel((n) => (n <= 3 ? grpcError(codes[n - 1] as grpc.status) : undefined));
     const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 100), fast);
-    expect(await s.request(pair(7)).value).toBe(expected(pair(7)));
+    expect(await value(s.request(pair(7)))).toBe(expected(pair(7)));
     expect(calls).toHaveLength(4);
     expect(s.stats()).toMatchObject({ retries: 3, failedRpcs: 3 });
   });
@@ -159,15 +167,15 @@ describe("InferenceScheduler", () => {
       ...fast,
       maxAttempts: 3,
     });
-    await expect(s.request(pair(1)).value).rejects.toThrow(/UNAVAILABLE.*after 3 attempts/);
+    await expect(value(s.request(pair(1)))).rejects.toThrow(/UNAVAILABLE.*after 3 attempts/);
     expect(always.calls).toHaveLength(3);
 
     const internal = fakeModel(() => grpcError(grpc.status.INTERNAL));
     const t = new InferenceScheduler(internal.model, new TwoTierCache(new MemoryStore(), 100), fast);
-    await expect(t.request(pair(1)).value).rejects.toThrow(/INTERNAL.*after 1 attempt\)/);
+    await expect(value(t.request(pair(1)))).rejects.toThrow(/INTERNAL.*after 1 attempt\)/);
     expect(internal.calls).toHaveLength(1);
     // A failed pair can be asked for again later.
-    expect(t.request(pair(1)).fresh).toBe(true);
+    expect(t.request(pair(1)).joined).toBe(false);
     t.close();
   });
 
@@ -185,33 +193,31 @@ describe("InferenceScheduler", () => {
     const s = new InferenceScheduler(fakeModel().model, cache, fast, {
       onCacheWriteError: (e) => errors.push(e.message),
     });
-    const v = await s.request(pair(4)).value;
-    expect(cache.peekL1(pair(4).key)).toBe(v);
+    const v = await value(s.request(pair(4)));
+    expect(cache.l1Value(pair(4).key)).toBe(v);
     expect(errors).toEqual(["READONLY"]);
     expect(s.stats().cacheWriteErrors).toBe(1);
   });
 });
 
-describe("InferenceScheduler time accounts", () => {
-  it("shares each batch's call and write time among the files whose pairs it carried", async () => {
+describe("InferenceScheduler shares of a call", () => {
+  it("shares each batch's call and write time among the pairs it carried; a joined request gets none", async () => {
     const s = new InferenceScheduler(fakeModel().model, new TwoTierCache(new MemoryStore(), 100), {
       ...fast,
       lingerMs: 20,
     });
-    const a = { modelCallMs: 0, cacheWriteMs: 0 };
-    const b = { modelCallMs: 0, cacheWriteMs: 0 };
-    const joined = { modelCallMs: 0, cacheWriteMs: 0 };
-    await Promise.all([
-      s.request(pair(1), a).value,
-      s.request(pair(2), a).value,
-      s.request(pair(3), a).value,
-      s.request(pair(4), b).value,
-      s.request(pair(4), joined).value, // joined: the pair was already b's
-    ]);
-    expect(a.modelCallMs).toBeGreaterThan(0);
-    expect(a.modelCallMs / b.modelCallMs).toBeCloseTo(3, 5);
-    expect(joined).toEqual({ modelCallMs: 0, cacheWriteMs: 0 });
-    expect(a.modelCallMs + b.modelCallMs).toBeCloseTo(s.stats().modelMs, 5);
+    const reqs = [1, 2, 3, 4].map((i) => s.request(pair(i)));
+    const joined = s.request(pair(4)); // the pair was already pending
+    const [r1, r2, r3, r4, rj] = await Promise.all([...reqs, joined].map((r) => r.result));
+    const a = [r1, r2, r3].map((r) => r?.modelCallMs ?? Number.NaN);
+    expect(r4?.modelCallMs).toBeGreaterThan(0);
+    for (const ms of a) expect(ms).toBeCloseTo(r4?.modelCallMs ?? Number.NaN, 5);
+    expect(rj).toEqual({ seniority: expected(pair(4)), modelCallMs: 0, cacheWriteMs: 0 });
+    expect(joined.joined).toBe(true);
+    const total = [r1, r2, r3, r4].reduce((t, r) => t + (r?.modelCallMs ?? Number.NaN), 0);
+    expect(total).toBeCloseTo(s.stats().modelMs, 5);
+    const writes = [r1, r2, r3, r4].reduce((t, r) => t + (r?.cacheWriteMs ?? Number.NaN), 0);
+    expect(writes).toBeCloseTo(s.stats().cacheWriteMs, 5);
   });
 
   it("shared mode: two schedulers on one L2 and one coordinator infer a pair once; a lapsed claim is taken over", async () => {
@@ -241,16 +247,16 @@ describe("InferenceScheduler time accounts", () => {
     const opts = { ...fast, watchIntervalMs: 10 };
     const sa = new InferenceScheduler(a.model, new TwoTierCache(l2, 100), {
       ...opts,
-      coordinator: coordinator("a"),
+      ...shared(coordinator("a")),
     });
     const sb = new InferenceScheduler(b.model, new TwoTierCache(l2, 100), {
       ...opts,
-      coordinator: coordinator("b"),
+      ...shared(coordinator("b")),
     });
     const texts = Array.from({ length: 50 }, (_, i) => pair(i));
     const values = await Promise.all([
-      ...texts.map((t) => sa.request(t).value),
-      ...texts.map((t) => sb.request(t).value),
+      ...texts.map((t) => value(sa.request(t))),
+      ...texts.map((t) => value(sb.request(t))),
     ]);
     expect(values).toEqual([...texts, ...texts].map(expected));
     const sent = [...a.calls, ...b.calls].flatMap((c) => c.batch.map((r) => `${r.company}\u0000${r.title}`));
@@ -260,7 +266,7 @@ describe("InferenceScheduler time accounts", () => {
     // A claim held by a worker that died (never released) lapses; the other infers the pair.
     const orphan = pair(999);
     claims.set(storedKey(pairKey(orphan.key)).toString("hex"), { owner: "dead", until: Date.now() + 100 });
-    expect(await sa.request(orphan).value).toBe(expected(orphan));
+    expect(await value(sa.request(orphan))).toBe(expected(orphan));
   });
 
   it("cuts batches by encoded bytes too: no request passes maxRequestBytes, whatever the titles", async () => {
@@ -271,7 +277,7 @@ describe("InferenceScheduler time accounts", () => {
       lingerMs: 20,
     });
     const pairs = Array.from({ length: 20 }, (_, i) => mkPair(`c${i}`, `${"é".repeat(1200 + i)}`));
-    const values = await Promise.all(pairs.map((p) => s.request(p).value));
+    const values = await Promise.all(pairs.map((p) => value(s.request(p))));
     expect(values).toEqual(pairs.map(expected));
     const serialize = loadSeniorityProto().SeniorityModel.service.InferSeniority.requestSerialize;
     for (const c of calls) {
@@ -290,7 +296,7 @@ describe("InferenceScheduler time accounts", () => {
     const a = mkPair("Acme\u0000CEO", "Intern");
     const b = mkPair("Acme", "CEO\u0000Intern");
     expect(a.key).not.toBe(b.key);
-    await Promise.all([s.request(a).value, s.request(b).value]);
+    await Promise.all([value(s.request(a)), value(s.request(b))]);
     const sent = calls.flatMap((c) => c.batch.map((r) => [r.company, r.title]));
     expect(sent).toEqual([
       ["Acme\u0000CEO", "Intern"],
@@ -308,11 +314,11 @@ describe("InferenceScheduler time accounts", () => {
     const { model, calls } = fakeModel();
     const s = new InferenceScheduler(model, cache, fast);
     // Answered, but cannot be stored: serves from L1 and waits to be stored.
-    const first = await s.request(pair(1)).value;
+    const first = await value(s.request(pair(1)));
     expect(first).toBe(expected(pair(1)));
     expect(s.stats()).toMatchObject({ unstored: 1, cacheWriteErrors: 1 });
     // While L2 is down no new pair goes to the model.
-    const second = s.request(pair(2)).value;
+    const second = value(s.request(pair(2)));
     await new Promise((r) => setTimeout(r, 150));
     expect(calls).toHaveLength(1);
     l2.down = false;
@@ -336,7 +342,7 @@ describe("InferenceScheduler time accounts", () => {
       return undefined;
     });
     const s = new InferenceScheduler(model, cache, fast);
-    expect(await s.request(pair(7)).value).toBe(expected(pair(7)));
+    expect(await value(s.request(pair(7)))).toBe(expected(pair(7)));
     expect(s.stats().unstored).toBe(1);
     l2.down = false;
     await new Promise((r) => setTimeout(r, 150));
@@ -352,8 +358,8 @@ describe("InferenceScheduler time accounts", () => {
     cache.storeL1([[pair(3).key, 5]]);
     const s = new InferenceScheduler(model, cache, fast);
     const r = s.request(pair(3));
-    expect(r.fresh).toBe(false);
-    expect(await r.value).toBe(5);
+    expect(r.joined).toBe(true);
+    expect(await value(r)).toBe(5);
     expect(calls).toHaveLength(0);
   });
 
@@ -380,10 +386,10 @@ describe("InferenceScheduler time accounts", () => {
     };
     const s = new InferenceScheduler(slow, new TwoTierCache(new MemoryStore(), 100), {
       ...fast,
-      coordinator,
+      ...shared(coordinator),
       claimRenewMs: 25,
     });
-    expect(await s.request(pair(9)).value).toBe(expected(pair(9)));
+    expect(await value(s.request(pair(9)))).toBe(expected(pair(9)));
     const key = storedKey(pairKey(pair(9).key)).toString("hex");
     // The first claim, then renewals of the same claim while the call was out.
     expect(renewals.length).toBeGreaterThanOrEqual(3);
