@@ -10,7 +10,7 @@ import {
 } from "@rl/cache";
 import { loadSeniorityProto } from "@rl/proto";
 import type { Coordinator } from "../coordination/coordinator";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ModelAnswer, ModelRequest as SeniorityRequest, SeniorityModel } from "../model/seniority-model";
 import { CoordinationFailures } from "./coordination-failures";
 import { InferenceScheduler } from "./inference-scheduler";
@@ -117,6 +117,34 @@ describe("InferenceScheduler", () => {
     const gaps = calls.slice(1).map((c, i) => c.at - (calls[i]?.at ?? 0));
     // 500 pairs at 5000/s: one batch every 100 ms.
     for (const g of gaps) expect(g).toBeGreaterThanOrEqual(95);
+  });
+
+  it("paces batches at the model's rate, neither slower nor faster (fake clock)", async () => {
+    vi.useFakeTimers();
+    try {
+      const at: number[] = [];
+      const model: SeniorityModel = {
+        async infer(batch) {
+          at.push(Date.now());
+          return batch.map((r) => ({ uuid: r.uuid, seniority: truth(r) }));
+        },
+        close() {},
+      };
+      const options = { ...fast, pairsPerSecond: 1000, batchSize: 100, maxInFlight: 4 };
+      const cache = new TwoTierCache(new MemoryStore(), 10_000);
+      const s = new InferenceScheduler(model, cache, options, {}, () => Date.now());
+      const all = Promise.all(Array.from({ length: 1000 }, (_, i) => value(s.request(pair(i)))));
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(await all).toEqual(Array.from({ length: 1000 }, (_, i) => expected(pair(i))));
+      expect(at).toHaveLength(10);
+      // 10 batches of 100 pairs at 1000 pairs/s occupy a second: the first send to the end of
+      // the last batch's slot.
+      const span = (at.at(-1) ?? 0) - (at[0] ?? 0) + 100;
+      expect(span).toBeGreaterThanOrEqual(900);
+      expect(span).toBeLessThanOrEqual(1100);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it.each([
