@@ -1,78 +1,10 @@
 import * as grpc from "@grpc/grpc-js";
-import {
-  MemoryStore,
-  TwoTierCache,
-  pairKey,
-  pairText,
-  storedKey,
-  type Pair,
-  type SeniorityStore,
-} from "@rl/cache";
+import { MemoryStore, TwoTierCache, pairKey } from "@rl/cache";
 import { loadSeniorityProto } from "@rl/proto";
-import type { Coordinator } from "../coordination/coordinator";
 import { describe, expect, it, vi } from "vitest";
-import type { ModelAnswer, ModelRequest as SeniorityRequest, SeniorityModel } from "../model/seniority-model";
-import { CoordinationFailures } from "./coordination-failures";
+import type { ModelRequest as SeniorityRequest, SeniorityModel } from "../model/seniority-model";
 import { InferenceScheduler } from "./inference-scheduler";
-import type { Inferred } from "./inferred";
-import { LocalPacer, SharedPacer } from "./pacer";
-import type { SchedulerOptions } from "./scheduler-options";
-
-const truth = (r: SeniorityRequest) => (r.title.length % 7) + 1;
-
-/** A fake model: records every call; `script` may corrupt or fail the n-th call. */
-function fakeModel(
-  script: (call: number, batch: SeniorityRequest[]) => ModelAnswer[] | Error | undefined = () => undefined,
-) {
-  const calls: Array<{ batch: SeniorityRequest[]; at: number }> = [];
-  const model: SeniorityModel = {
-    async infer(batch) {
-      calls.push({ batch, at: performance.now() });
-      await new Promise((r) => setTimeout(r, 2));
-      const s = script(calls.length, batch);
-      if (s instanceof Error) throw s;
-      return s ?? batch.map((r) => ({ uuid: r.uuid, seniority: truth(r) }));
-    },
-    close() {},
-  };
-  return { model, calls };
-}
-/** An L2 that fails every call while `l2.down` is set, over a MemoryStore (`inner`). */
-function flakyStore(down: boolean) {
-  const l2 = { down };
-  const inner = new MemoryStore();
-  const flaky: SeniorityStore = {
-    description: "flaky",
-    getMany: async (k) => {
-      if (l2.down) throw new Error("ECONNREFUSED");
-      return inner.getMany(k);
-    },
-    setMany: async (e) => {
-      if (l2.down) throw new Error("ECONNREFUSED");
-      return inner.setMany(e);
-    },
-    close: async () => {},
-  };
-  return { flaky, inner, l2 };
-}
-
-const grpcError = (code: grpc.status) =>
-  Object.assign(new Error(grpc.status[code]), { code, details: "injected" });
-const fast: Partial<SchedulerOptions> = {
-  pairsPerSecond: 1e6,
-  lingerMs: 5,
-  backoffBaseMs: 1,
-  backoffMaxMs: 5,
-};
-const mkPair = (company: string, title: string): Pair => ({ company, title, key: pairText(company, title) });
-const pair = (i: number) => mkPair(`company ${i % 13}`, `title ${"x".repeat(i % 11)} ${i}`);
-const expected = (p: Pair) => truth({ uuid: 0, company: "", title: p.title });
-const value = (r: { result: Promise<Inferred> }) => r.result.then((a) => a.seniority);
-/** Shared mode as create-augmenter wires it: claims through the coordinator, its shared pacer. */
-const shared = (coordinator: Coordinator) => {
-  const failures = new CoordinationFailures();
-  return { coordinator, failures, pacer: new SharedPacer(coordinator, new LocalPacer(1e6), failures) };
-};
+import { expected, fakeModel, fast, grpcError, mkPair, pair, truth, value } from "./scheduler-fakes";
 
 describe("InferenceScheduler", () => {
   it("sends a pair requested many times once (single-flight) and resolves every requester", async () => {
@@ -206,97 +138,9 @@ describe("InferenceScheduler", () => {
     expect(t.request(pair(1)).joined).toBe(false);
     t.close();
   });
-
-  it("still answers when the L2 write fails, serving from L1 and counting the error", async () => {
-    const broken: SeniorityStore = {
-      description: "broken",
-      getMany: async (k) => k.map(() => undefined),
-      setMany: async () => {
-        throw new Error("READONLY");
-      },
-      close: async () => {},
-    };
-    const cache = new TwoTierCache(broken, 100);
-    const errors: string[] = [];
-    const s = new InferenceScheduler(fakeModel().model, cache, fast, {
-      onCacheWriteError: (e) => errors.push(e.message),
-    });
-    const v = await value(s.request(pair(4)));
-    expect(cache.l1Value(pair(4).key)).toBe(v);
-    expect(errors).toEqual(["READONLY"]);
-    expect(s.stats().cacheWriteErrors).toBe(1);
-  });
 });
 
-describe("InferenceScheduler shares of a call", () => {
-  it("shares each batch's call and write time among the pairs it carried; a joined request gets none", async () => {
-    const s = new InferenceScheduler(fakeModel().model, new TwoTierCache(new MemoryStore(), 100), {
-      ...fast,
-      lingerMs: 20,
-    });
-    const reqs = [1, 2, 3, 4].map((i) => s.request(pair(i)));
-    const joined = s.request(pair(4)); // the pair was already pending
-    const [r1, r2, r3, r4, rj] = await Promise.all([...reqs, joined].map((r) => r.result));
-    const a = [r1, r2, r3].map((r) => r?.modelCallMs ?? Number.NaN);
-    expect(r4?.modelCallMs).toBeGreaterThan(0);
-    for (const ms of a) expect(ms).toBeCloseTo(r4?.modelCallMs ?? Number.NaN, 5);
-    expect(rj).toEqual({ seniority: expected(pair(4)), modelCallMs: 0, cacheWriteMs: 0 });
-    expect(joined.joined).toBe(true);
-    const total = [r1, r2, r3, r4].reduce((t, r) => t + (r?.modelCallMs ?? Number.NaN), 0);
-    expect(total).toBeCloseTo(s.stats().modelMs, 5);
-    const writes = [r1, r2, r3, r4].reduce((t, r) => t + (r?.cacheWriteMs ?? Number.NaN), 0);
-    expect(writes).toBeCloseTo(s.stats().cacheWriteMs, 5);
-  });
-
-  it("shared mode: two schedulers on one L2 and one coordinator infer a pair once; a lapsed claim is taken over", async () => {
-    // A fake coordinator with the Redis one's rules: a claim is the worker's until released or expired.
-    const claims = new Map<string, { owner: string; until: number }>();
-    const coordinator = (workerId: string): Coordinator => ({
-      shared: true,
-      workerId,
-      leaseFile: async () => ({ lost: false, release: async () => {} }),
-      reserveModelPairs: async () => 0,
-      claimPairs: async (keys) =>
-        keys.map((k) => {
-          const c = claims.get(k.toString("hex"));
-          if (c && c.owner !== workerId && c.until > Date.now()) return false;
-          claims.set(k.toString("hex"), { owner: workerId, until: Date.now() + 200 });
-          return true;
-        }),
-      releasePairs: async (keys) => {
-        for (const k of keys)
-          if (claims.get(k.toString("hex"))?.owner === workerId) claims.delete(k.toString("hex"));
-      },
-      close: async () => {},
-    });
-    const l2 = new MemoryStore();
-    const a = fakeModel();
-    const b = fakeModel();
-    const opts = { ...fast, watchIntervalMs: 10 };
-    const sa = new InferenceScheduler(a.model, new TwoTierCache(l2, 100), {
-      ...opts,
-      ...shared(coordinator("a")),
-    });
-    const sb = new InferenceScheduler(b.model, new TwoTierCache(l2, 100), {
-      ...opts,
-      ...shared(coordinator("b")),
-    });
-    const texts = Array.from({ length: 50 }, (_, i) => pair(i));
-    const values = await Promise.all([
-      ...texts.map((t) => value(sa.request(t))),
-      ...texts.map((t) => value(sb.request(t))),
-    ]);
-    expect(values).toEqual([...texts, ...texts].map(expected));
-    const sent = [...a.calls, ...b.calls].flatMap((c) => c.batch.map((r) => `${r.company}\u0000${r.title}`));
-    expect(sent.sort()).toEqual(texts.map((p) => p.key).sort()); // each pair once across both
-    expect(sa.stats().remoteResolved + sb.stats().remoteResolved).toBeGreaterThan(0);
-
-    // A claim held by a worker that died (never released) lapses; the other infers the pair.
-    const orphan = pair(999);
-    claims.set(storedKey(pairKey(orphan.key)).toString("hex"), { owner: "dead", until: Date.now() + 100 });
-    expect(await value(sa.request(orphan))).toBe(expected(orphan));
-  });
-
+describe("InferenceScheduler batches", () => {
   it("cuts batches by encoded bytes too: no request passes maxRequestBytes, whatever the titles", async () => {
     const { model, calls } = fakeModel();
     const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 1000), {
@@ -332,54 +176,6 @@ describe("InferenceScheduler shares of a call", () => {
     ]);
   });
 
-  it("pauses model calls while L2 cannot store, then stores what waited and goes on", async () => {
-    const { flaky, inner, l2 } = flakyStore(true);
-    const outages: string[] = [];
-    const cache = new TwoTierCache(flaky, 100, {
-      probeMs: 20,
-      events: { onDown: (e) => outages.push(`down: ${e.message}`), onUp: () => outages.push("up") },
-    });
-    const { model, calls } = fakeModel();
-    const s = new InferenceScheduler(model, cache, fast);
-    // Answered, but cannot be stored: serves from L1 and waits to be stored.
-    const first = await value(s.request(pair(1)));
-    expect(first).toBe(expected(pair(1)));
-    expect(s.stats()).toMatchObject({ unstored: 1, cacheWriteErrors: 1 });
-    // While L2 is down no new pair goes to the model.
-    const second = value(s.request(pair(2)));
-    await new Promise((r) => setTimeout(r, 150));
-    expect(calls).toHaveLength(1);
-    l2.down = false;
-    expect(await second).toBe(expected(pair(2)));
-    expect(calls).toHaveLength(2);
-    expect(await inner.getMany([pairKey(pair(1).key), pairKey(pair(2).key)])).toEqual([
-      expected(pair(1)),
-      expected(pair(2)),
-    ]);
-    expect(s.stats().unstored).toBe(0);
-    expect(outages).toEqual(["down: ECONNREFUSED", "up"]);
-    s.close();
-    cache.availability.close();
-  });
-
-  it("stores answers that waited for L2 as soon as it is back, even when no other work comes", async () => {
-    const { flaky, inner, l2 } = flakyStore(false);
-    const cache = new TwoTierCache(flaky, 100, { probeMs: 20 });
-    const { model } = fakeModel(() => {
-      l2.down = true; // L2 goes while the pair is at the model
-      return undefined;
-    });
-    const s = new InferenceScheduler(model, cache, fast);
-    expect(await value(s.request(pair(7)))).toBe(expected(pair(7)));
-    expect(s.stats().unstored).toBe(1);
-    l2.down = false;
-    await new Promise((r) => setTimeout(r, 150));
-    expect(s.stats().unstored).toBe(0);
-    expect(await inner.getMany([pairKey(pair(7).key)])).toEqual([expected(pair(7))]);
-    s.close();
-    cache.availability.close();
-  });
-
   it("answers a pair already in L1 without asking the model (it may have arrived while the caller waited on L2)", async () => {
     const { model, calls } = fakeModel();
     const cache = new TwoTierCache(new MemoryStore(), 100);
@@ -390,41 +186,25 @@ describe("InferenceScheduler shares of a call", () => {
     expect(await value(r)).toBe(5);
     expect(calls).toHaveLength(0);
   });
+});
 
-  it("renews the claims it holds while the model takes longer than their TTL, and stops once released", async () => {
-    const renewals: string[][] = [];
-    const coordinator: Coordinator = {
-      shared: true,
-      workerId: "w",
-      leaseFile: async () => ({ lost: false, release: async () => {} }),
-      reserveModelPairs: async () => 0,
-      claimPairs: async (keys) => {
-        renewals.push(keys.map((k) => k.toString("hex")));
-        return keys.map(() => true);
-      },
-      releasePairs: async () => {},
-      close: async () => {},
-    };
-    const slow: SeniorityModel = {
-      async infer(batch) {
-        await new Promise((r) => setTimeout(r, 120));
-        return batch.map((r) => ({ uuid: r.uuid, seniority: truth(r) }));
-      },
-      close() {},
-    };
-    const s = new InferenceScheduler(slow, new TwoTierCache(new MemoryStore(), 100), {
+describe("InferenceScheduler shares of a call", () => {
+  it("shares each batch's call and write time among the pairs it carried; a joined request gets none", async () => {
+    const s = new InferenceScheduler(fakeModel().model, new TwoTierCache(new MemoryStore(), 100), {
       ...fast,
-      ...shared(coordinator),
-      claimRenewMs: 25,
+      lingerMs: 20,
     });
-    expect(await value(s.request(pair(9)))).toBe(expected(pair(9)));
-    const key = storedKey(pairKey(pair(9).key)).toString("hex");
-    // The first claim, then renewals of the same claim while the call was out.
-    expect(renewals.length).toBeGreaterThanOrEqual(3);
-    expect(renewals.every((r) => r.length === 1 && r[0] === key)).toBe(true);
-    const after = renewals.length;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(renewals.length).toBeLessThanOrEqual(after + 1); // released: no more renewals
-    s.close();
+    const reqs = [1, 2, 3, 4].map((i) => s.request(pair(i)));
+    const joined = s.request(pair(4)); // the pair was already pending
+    const [r1, r2, r3, r4, rj] = await Promise.all([...reqs, joined].map((r) => r.result));
+    const a = [r1, r2, r3].map((r) => r?.modelCallMs ?? Number.NaN);
+    expect(r4?.modelCallMs).toBeGreaterThan(0);
+    for (const ms of a) expect(ms).toBeCloseTo(r4?.modelCallMs ?? Number.NaN, 5);
+    expect(rj).toEqual({ seniority: expected(pair(4)), modelCallMs: 0, cacheWriteMs: 0 });
+    expect(joined.joined).toBe(true);
+    const total = [r1, r2, r3, r4].reduce((t, r) => t + (r?.modelCallMs ?? Number.NaN), 0);
+    expect(total).toBeCloseTo(s.stats().modelMs, 5);
+    const writes = [r1, r2, r3, r4].reduce((t, r) => t + (r?.cacheWriteMs ?? Number.NaN), 0);
+    expect(writes).toBeCloseTo(s.stats().cacheWriteMs, 5);
   });
 });
