@@ -4,10 +4,10 @@ import { TwoTierCache, storageNamespace } from "@rl/cache";
 import { openCache } from "./open-cache";
 import { checkStore, openObjectStore, type ObjectStore } from "@rl/s3";
 import { defaultErrorsUri, pairRulesOf, type AUGMENTER_OPTIONS } from "./config";
-import { InferenceScheduler } from "./model/inference-scheduler";
+import { CoordinationFailures, InferenceScheduler, LocalPacer, SharedPacer, type Pacer } from "./inference";
 import { ByteBudget } from "./pipeline/byte-budget";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
-import { LocalCoordinator, type Coordinator } from "./coordination/coordinator";
+import { SoloCoordinator, type Coordinator } from "./coordination/coordinator";
 import { LmdbCoordinator } from "./coordination/lmdb-coordinator";
 import { RedisCoordinator } from "./coordination/redis-coordinator";
 import { Augmenter } from "./service/augmenter";
@@ -106,7 +106,7 @@ export async function createAugmenter(
       ? new RedisCoordinator(site.client, coordinated)
       : site?.kind === "machine"
         ? new LmdbCoordinator(site.openSpace(), coordinated)
-        : new LocalCoordinator(o.workerId ?? "local");
+        : new SoloCoordinator(o.workerId ?? "local");
   const caPem = o.grpcCa ? readOptionFile(o.grpcCa, "grpc-ca", "SENIORITY_GRPC_CA") : undefined;
   const model = createGrpcSeniorityModel({
     address: o.grpcAddr,
@@ -130,6 +130,15 @@ export async function createAugmenter(
     readiness: () => readiness,
   });
   metrics.modelRateLimit.set(o.modelRate);
+  const coordinationFailures = new CoordinationFailures((err, what) => {
+    // While L2 is down (the same Redis), its one outage line says it all.
+    if (!cache.availability.up) return;
+    log.warn({ error: err.message }, `coordination failed while ${what}; this batch goes on uncoordinated`);
+  });
+  // Exactly one pacer per batch: the schedule all workers share, or this process's own.
+  const pacer: Pacer = coordinator.shared
+    ? new SharedPacer(coordinator, new LocalPacer(o.modelRate), coordinationFailures)
+    : new LocalPacer(o.modelRate);
   const scheduler = new InferenceScheduler(
     model,
     cache,
@@ -145,6 +154,8 @@ export async function createAugmenter(
       backoffMaxMs: o.modelBackoffMaxMs,
       claimRenewMs: Math.max(100, Math.floor(o.pairClaimMs / 3)),
       coordinator,
+      pacer,
+      failures: coordinationFailures,
     },
     {
       onBatch: (e) => {
@@ -154,14 +165,6 @@ export async function createAugmenter(
         metrics.rpcSeconds.observe(e.ms / 1000);
         if (e.error)
           log.warn({ pairs: e.pairs, attempt: e.attempt, error: e.error.message }, "model call failed");
-      },
-      onCoordinationError: (err, what) => {
-        // While L2 is down (the same Redis), its one outage line says it all.
-        if (!cache.availability.up) return;
-        log.warn(
-          { error: err.message },
-          `coordination failed while ${what}; this batch goes on uncoordinated`,
-        );
       },
       onCacheWriteError: (err, pairs) => {
         metrics.cacheWriteErrors.inc();

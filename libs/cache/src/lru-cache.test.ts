@@ -13,4 +13,14 @@ describe("LruCache", () => {
     expect(c.get("c")).toBe(3);
     expect(c.size).toBe(2);
   });
+
+  it("peeks without making the entry recent", () => {
+    const c = new LruCache<string, number>(2);
+    c.set("a", 1);
+    c.set("b", 2);
+    expect(c.peek("a")).toBe(1); // a stays the least recent
+    c.set("c", 3);
+    expect(c.peek("a")).toBeUndefined();
+    expect(c.peek("b")).toBe(2);
+  });
 });

@@ -22,6 +22,11 @@ export class LruCache<K, V> {
     return v;
   }
 
+  /** The value without touching its recency: a check is not a use. */
+  peek(key: K): V | undefined {
+    return this.map.get(key);
+  }
+
   set(key: K, value: V): void {
     if (this.map.has(key)) this.map.delete(key);
     else if (this.map.size >= this.maxEntries) {

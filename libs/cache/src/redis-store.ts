@@ -111,8 +111,9 @@ type ScriptCall = (c: ScriptCommands) => unknown;
  * one command per pair (measured: reads 89k → 167k pairs/s, writes 60k → 134k).
  *
  * On a Redis Cluster the key names are the same (no hash tags: buckets spread over all
- * slots); each Lua call carries the keys of one slot, as the cluster requires, and ioredis
- * routes the calls to their nodes, auto-pipelined per node.
+ * slots); each Lua call carries the keys of one slot, as the cluster requires, and
+ * `sendPerNode` groups the calls by the master that owns their slot and sends one explicit
+ * pipeline per node (not ioredis's auto-pipelining, never enabled: it mis-groups Lua calls).
  */
 export class RedisStore implements SeniorityStore {
   readonly description: string;

@@ -56,8 +56,12 @@ export class TwoTierCache {
     return this.l1.size;
   }
 
-  peekL1(text: string): number | undefined {
-    return this.l1.get(text);
+  /**
+   * L1's value for a pair, leaving its recency alone: for a check (was the pair answered while
+   * its caller waited?), where a promotion would count a look as a use.
+   */
+  l1Value(text: string): number | undefined {
+    return this.l1.peek(text);
   }
 
   /**

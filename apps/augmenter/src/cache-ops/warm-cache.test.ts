@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DEFAULT_PAIR_RULES, MemoryStore, TwoTierCache, pairKey, pairText } from "@rl/cache";
 import { LocalObjectStore } from "@rl/s3";
 import { afterAll, describe, expect, it } from "vitest";
-import { InferenceScheduler } from "../model/inference-scheduler";
+import { InferenceScheduler } from "../inference/inference-scheduler";
 import type { ModelRequest, SeniorityModel } from "../model/seniority-model";
 import { warmCache } from "./warm-cache";
 

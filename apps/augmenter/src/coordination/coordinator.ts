@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 /**
  * What several augmenter processes sharing one raw prefix, one cache and one model agree on:
  * who processes a file, how fast all of them together call the model, and who infers a pair
- * that several miss at once. One process alone uses {@link LocalCoordinator}, which agrees
+ * that several miss at once. One process alone uses {@link SoloCoordinator}, which agrees
  * with itself.
  */
 export interface Coordinator {
@@ -35,8 +35,11 @@ export interface FileLease {
   release(): Promise<void>;
 }
 
-/** A lone process: every lease and claim is its own, pacing stays in the scheduler. */
-export class LocalCoordinator implements Coordinator {
+/**
+ * A lone process: nothing to coordinate. Every lease and claim is its own, and the model's rate
+ * is paced locally (create-augmenter wires a LocalPacer for it).
+ */
+export class SoloCoordinator implements Coordinator {
   readonly shared = false;
   constructor(readonly workerId = "local") {}
   async leaseFile(): Promise<FileLease> {

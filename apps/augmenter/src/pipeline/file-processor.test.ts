@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { DEFAULT_PAIR_RULES, MemoryStore, TwoTierCache } from "@rl/cache";
 import type { ObjectInfo, ObjectStore } from "@rl/s3";
 import { describe, expect, it } from "vitest";
-import { InferenceScheduler } from "../model/inference-scheduler";
+import { InferenceScheduler } from "../inference/inference-scheduler";
 import { ByteBudget } from "./byte-budget";
 import { processFile, type FileProcessorDeps } from "./file-processor";
 

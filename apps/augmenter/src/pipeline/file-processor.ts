@@ -3,7 +3,7 @@ import { PassThrough, pipeline } from "node:stream";
 import { createGzip } from "node:zlib";
 import type { Pair, PairRules, TwoTierCache, UnusableReason } from "@rl/cache";
 import type { ObjectInfo, ObjectStore } from "@rl/s3";
-import type { InferenceScheduler } from "../model/inference-scheduler";
+import type { InferenceScheduler } from "../inference/inference-scheduler";
 import { readLines } from "../records/line-reader";
 import { inspectPosting, spliceSeniority } from "../records/posting";
 import {
@@ -169,10 +169,14 @@ export async function processFile(
     if (look.misses.length > 0) {
       const w0 = performance.now();
       const asked = look.misses.map((key) => {
-        const r = deps.scheduler.request(pairs.get(key) as Pair, t);
-        if (r.fresh) report.modelPairs += 1;
-        else report.joinedPairs += 1;
-        return r.value.then((v) => values.set(key, v));
+        const r = deps.scheduler.request(pairs.get(key) as Pair);
+        if (r.joined) report.joinedPairs += 1;
+        else report.modelPairs += 1;
+        return r.result.then((a) => {
+          values.set(key, a.seniority);
+          t.modelCallMs += a.modelCallMs;
+          t.cacheWriteMs += a.cacheWriteMs;
+        });
       });
       await abortable(Promise.all(asked), signal);
       t.modelWaitMs += performance.now() - w0;

@@ -5,7 +5,7 @@ import { text } from "node:stream/consumers";
 import { DEFAULT_PAIR_RULES, MemoryStore, TwoTierCache } from "@rl/cache";
 import { LocalObjectStore, type ObjectStore } from "@rl/s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InferenceScheduler } from "../model/inference-scheduler";
+import { InferenceScheduler } from "../inference/inference-scheduler";
 import { ByteBudget } from "./byte-budget";
 import { SOURCE_ETAG, deadLetterKey, processFile, type FileProcessorDeps } from "./file-processor";
 

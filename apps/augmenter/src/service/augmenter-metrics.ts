@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { InferenceScheduler } from "../model/inference-scheduler";
+import type { InferenceScheduler } from "../inference/inference-scheduler";
 import type { FileReport } from "../pipeline/file-report";
 import type { Readiness } from "./readiness";
 

@@ -5,7 +5,7 @@ import { FileError, processFile, type FileProcessorDeps } from "../pipeline/file
 import { emptyFileReport } from "../pipeline/file-report";
 import type { FileReport } from "../pipeline/file-report";
 import type { Coordinator, FileLease } from "../coordination/coordinator";
-import { LocalCoordinator } from "../coordination/coordinator";
+import { SoloCoordinator } from "../coordination/coordinator";
 import type { AugmenterMetrics } from "./augmenter-metrics";
 import type { Discovery } from "./discovery";
 import { settleWithin } from "./settle-within";
@@ -45,7 +45,7 @@ export class Augmenter {
     private readonly log: Logger,
     private readonly options: AugmenterOptions,
   ) {
-    this.coord = options.coordinator ?? new LocalCoordinator();
+    this.coord = options.coordinator ?? new SoloCoordinator();
     // Every chunk waiting on the model or L2 listens for the shutdown: many, by design.
     setMaxListeners(0, this.abort.signal);
   }

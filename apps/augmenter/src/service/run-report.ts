@@ -1,4 +1,4 @@
-import type { SchedulerStats } from "../model/inference-scheduler";
+import type { SchedulerStats } from "../inference/scheduler-options";
 import type { FileReport, FileTimings } from "../pipeline/file-report";
 
 /** Per-file counters that a run's totals sum. */

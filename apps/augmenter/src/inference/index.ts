@@ -1,0 +1,10 @@
+export { BatchQueue } from "./batch-queue";
+export type { Batch, BatchQueueOptions } from "./batch-queue";
+export { CoordinationFailures } from "./coordination-failures";
+export { InferenceScheduler } from "./inference-scheduler";
+export type { SchedulerParts } from "./inference-scheduler";
+export type { Inferred } from "./inferred";
+export { LocalPacer, SharedPacer } from "./pacer";
+export type { Pacer, SharedRate } from "./pacer";
+export { DEFAULT_SCHEDULER_OPTIONS } from "./scheduler-options";
+export type { SchedulerEvents, SchedulerOptions, SchedulerStats } from "./scheduler-options";
