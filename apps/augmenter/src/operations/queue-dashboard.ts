@@ -32,15 +32,21 @@ export async function mountQueueDashboard(
   queues: readonly Queue[],
   { basePath = DEFAULT_DASHBOARD_PATH, token, readOnly = true }: QueueDashboardOptions = {},
 ): Promise<HttpRoute> {
-  const [{ createBullBoard }, { BullMQAdapter }, { HonoAdapter }, { Hono }, { getRequestListener }, { serveStatic }] =
-    await Promise.all([
-      import("@bull-board/api"),
-      import("@bull-board/api/bullMQAdapter"),
-      import("@bull-board/hono"),
-      import("hono"),
-      import("@hono/node-server"),
-      import("@hono/node-server/serve-static"),
-    ]);
+  const [
+    { createBullBoard },
+    { BullMQAdapter },
+    { HonoAdapter },
+    { Hono },
+    { getRequestListener },
+    { serveStatic },
+  ] = await Promise.all([
+    import("@bull-board/api"),
+    import("@bull-board/api/bullMQAdapter"),
+    import("@bull-board/hono"),
+    import("hono"),
+    import("@hono/node-server"),
+    import("@hono/node-server/serve-static"),
+  ]);
   // Hono is the lightest of bull-board's adapters that runs on a plain node:http server: no
   // framework of its own to start, one request listener.
   const board = new HonoAdapter(serveStatic).setBasePath(basePath);
