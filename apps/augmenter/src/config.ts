@@ -239,7 +239,7 @@ export const AUGMENTER_OPTIONS = {
   ),
   queueDashboardToken: option.optionalString(
     "queue-dashboard-token",
-    "Token the dashboard asks for (16+ characters): Authorization: Bearer <token>, or /admin/queues?token=<token> once in a browser",
+    "Token the dashboard asks for (16+ characters): a header Authorization: Bearer TOKEN, or /admin/queues?token=TOKEN opened once in a browser",
     { env: "QUEUE_DASHBOARD_TOKEN", secret: true },
   ),
   queueDashboardTokenFile: option.optionalString(
