@@ -64,7 +64,8 @@ export async function createAugmenter(
       errors: errorsUri,
       errorsIsDefault: o.errorsUri === undefined,
     });
-  const dashboard = queueDashboardSettings(o);
+  // Checked only where the admin port is bound: `run` leaves it unbound unless asked.
+  const dashboard = o.httpPort >= 0 ? queueDashboardSettings(o) : ({ enabled: false } as const);
   const raw = openStore("raw-uri", "RAW_URI", o.rawUri, o);
   const mod = openStore("mod-uri", "MOD_URI", o.modUri, o);
   const errors = openStore("errors-uri", "ERRORS_URI", errorsUri, o);
@@ -202,7 +203,7 @@ export async function createAugmenter(
   // The files queue goes here once files go through BullMQ; until then there is none to show.
   const fileQueues: Queue[] = [];
   if (fileQueues.length > 0) registerQueueMetrics(fileQueues, metrics.registry);
-  const boardShown = dashboard.enabled && o.httpPort >= 0 && fileQueues.length > 0;
+  const boardShown = dashboard.enabled && fileQueues.length > 0;
   if (dashboard.enabled && fileQueues.length === 0)
     log.warn(
       "QUEUE_DASHBOARD=on, but this process hands out files through no queue (that needs CACHE_URL on Redis): no dashboard",
