@@ -21,7 +21,8 @@ const selected =
 
 export default defineConfig({
   test: {
-    // redis-server, redis-cli, memcached, openssl: installed (root with apt) or named, before any test.
+    // redis-server, redis-cli, memcached, openssl: installed (root with apt) or named, before any test;
+    // chromium too where it can be, else the browser test skips saying so.
     globalSetup: [fileURLToPath(new URL("./tools/src/test-env/global-setup.ts", import.meta.url))],
     projects: selected.map(([name, root]) => ({
       test: {

@@ -236,6 +236,21 @@ export const AUGMENTER_OPTIONS = {
       max: 65535,
     },
   ),
+  queueDashboard: option.boolean(
+    "queue-dashboard",
+    "The files queue's dashboard (bull-board, read-only) at /admin/queues on the HTTP port; on a non-loopback HTTP_HOST only with a token",
+    { env: "QUEUE_DASHBOARD", default: false },
+  ),
+  queueDashboardToken: option.optionalString(
+    "queue-dashboard-token",
+    "Token the dashboard asks for (16+ characters): a header Authorization: Bearer TOKEN, or /admin/queues?token=TOKEN opened once in a browser",
+    { env: "QUEUE_DASHBOARD_TOKEN", secret: true },
+  ),
+  queueDashboardTokenFile: option.optionalString(
+    "queue-dashboard-token-file",
+    "A file holding that token (a mounted secret), instead of QUEUE_DASHBOARD_TOKEN",
+    { env: "QUEUE_DASHBOARD_TOKEN_FILE" },
+  ),
   logLevel: option.oneOf(
     "log-level",
     "Log level",

@@ -1,3 +1,4 @@
+import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { ConfigError, readOptionFile, type OptionValues } from "@rl/cli";
 import { TwoTierCache, storageNamespace } from "@rl/cache";
@@ -5,6 +6,9 @@ import { openCache } from "./open-cache";
 import { checkStore, openObjectStore, type ObjectStore } from "@rl/s3";
 import { defaultErrorsUri, pairRulesOf, type AUGMENTER_OPTIONS } from "./config";
 import { CoordinationFailures, InferenceScheduler, LocalPacer, SharedPacer, type Pacer } from "./inference";
+import { mountQueueDashboard } from "./operations/queue-dashboard";
+import { queueDashboardSettings } from "./operations/queue-dashboard-settings";
+import { registerQueueMetrics } from "./operations/queue-metrics";
 import { ByteBudget } from "./pipeline/byte-budget";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
 import { SoloCoordinator, type Coordinator } from "./coordination/coordinator";
@@ -60,6 +64,8 @@ export async function createAugmenter(
       errors: errorsUri,
       errorsIsDefault: o.errorsUri === undefined,
     });
+  // Checked only where the admin port is bound: `run` leaves it unbound unless asked.
+  const dashboard = o.httpPort >= 0 ? queueDashboardSettings(o) : ({ enabled: false } as const);
   const raw = openStore("raw-uri", "RAW_URI", o.rawUri, o);
   const mod = openStore("mod-uri", "MOD_URI", o.modUri, o);
   const errors = openStore("errors-uri", "ERRORS_URI", errorsUri, o);
@@ -197,6 +203,15 @@ export async function createAugmenter(
     maxFileAttempts: o.fileMaxAttempts,
     coordinator,
   });
+  // The files queue goes here once files go through BullMQ; until then there is none to show.
+  const fileQueues: Queue[] = [];
+  if (fileQueues.length > 0) registerQueueMetrics(fileQueues, metrics.registry);
+  const boardShown = dashboard.enabled && fileQueues.length > 0;
+  if (dashboard.enabled && fileQueues.length === 0)
+    log.warn(
+      "QUEUE_DASHBOARD=on, but this process hands out files through no queue (that needs CACHE_URL on Redis): no dashboard",
+    );
+  const routes = boardShown ? [await mountQueueDashboard(fileQueues, { token: dashboard.token })] : [];
   const loop = new EventLoopWatch();
   const endpoints = {
     registry: metrics.registry,
@@ -205,7 +220,7 @@ export async function createAugmenter(
   };
   const http =
     o.httpPort >= 0
-      ? await startHttpServer(endpoints, o.httpHost, o.httpPort).catch((err: Error) => {
+      ? await startHttpServer(endpoints, o.httpHost, o.httpPort, routes).catch((err: Error) => {
           throw new ConfigError(`${err.message}: choose a free port, 0 for any free one, or -1 for none`);
         })
       : undefined;
@@ -221,6 +236,7 @@ export async function createAugmenter(
       coordination: site?.kind ?? "off",
       worker: coordinator.workerId,
       httpPort: http?.port ?? null,
+      queueDashboard: routes[0]?.prefix ?? null,
     },
     "augmenter starting",
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ensureSystemTools, type SystemToolsHost } from "./system-tools";
+import { OPTIONAL_SYSTEM_TOOLS, ensureSystemTools, type SystemToolsHost } from "./system-tools";
 
 function host(onPath: Set<string>, o: { root: boolean; aptInstalls?: string[] }) {
   const lines: string[] = [];
@@ -52,6 +52,17 @@ describe("system tools the tests start", () => {
     expect(ensureSystemTools(h)).toEqual({
       ok: false,
       line: "tests: memcached missing and apt-get install memcached failed: install them, then run again",
+    });
+  });
+
+  it("installs chromium, the optional tool, as root; without root names the package", () => {
+    const asRoot = host(new Set(), { root: true, aptInstalls: ["chromium"] });
+    expect(ensureSystemTools(asRoot.h, OPTIONAL_SYSTEM_TOOLS)).toEqual({ ok: true });
+    expect(asRoot.installed).toEqual([["chromium"]]);
+    const user = host(new Set(), { root: false });
+    expect(ensureSystemTools(user.h, OPTIONAL_SYSTEM_TOOLS)).toEqual({
+      ok: false,
+      line: "tests: chromium not on PATH: install them (Debian/Ubuntu: sudo apt-get install chromium), then run again",
     });
   });
 });

@@ -10,6 +10,17 @@ export const SYSTEM_TOOLS = [
   { command: "openssl", debian: "openssl" },
 ] as const;
 
+/**
+ * Programs only some tests need: installed like the others where possible, but without them the
+ * run goes on and those tests skip, saying why (a developer without root still runs the rest).
+ */
+export const OPTIONAL_SYSTEM_TOOLS = [{ command: "chromium", debian: "chromium" }] as const;
+
+interface SystemTool {
+  readonly command: string;
+  readonly debian: string;
+}
+
 export interface SystemToolsHost {
   onPath(command: string): boolean;
   /** Whether Debian's packages can be installed here: root with apt-get. */
@@ -60,8 +71,9 @@ export const realHost: SystemToolsHost = {
  */
 export function ensureSystemTools(
   host: SystemToolsHost = realHost,
+  tools: readonly SystemTool[] = SYSTEM_TOOLS,
 ): { ok: true } | { ok: false; line: string } {
-  const missing = SYSTEM_TOOLS.filter((t) => !host.onPath(t.command));
+  const missing = tools.filter((t) => !host.onPath(t.command));
   if (missing.length === 0) return { ok: true };
   const packages = [...new Set(missing.map((t) => t.debian))];
   const what = missing.map((t) => t.command).join(", ");

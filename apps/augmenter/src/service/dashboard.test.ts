@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { registerQueueMetrics } from "../operations/queue-metrics";
 import { AugmenterMetrics } from "./augmenter-metrics";
 
 // The Grafana dashboard shipped in deploy/ may only chart metrics the service exports: a
@@ -41,7 +42,10 @@ function metricNamesIn(expr: string): string[] {
 
 /** Series names the service's registry exposes (a histogram's _bucket, _sum and _count). */
 async function exportedNames(): Promise<Set<string>> {
-  const metrics = await new AugmenterMetrics().registry.getMetricsAsJSON();
+  const { registry } = new AugmenterMetrics();
+  // Where files go through BullMQ, the queue's gauges join the service's registry.
+  registerQueueMetrics([{ name: "files", getJobCounts: () => Promise.resolve({ waiting: 1 }) }], registry);
+  const metrics = await registry.getMetricsAsJSON();
   const names = new Set<string>();
   for (const m of metrics) {
     names.add(m.name);
@@ -83,6 +87,8 @@ describe("the Grafana dashboard", () => {
       "augmenter_file_seconds_bucket",
       "augmenter_model_rpcs_total",
       "augmenter_dependency_up",
+      "augmenter_queue_jobs",
+      "augmenter_queue_counts_read",
     ])
       expect(names).toContain(n);
   });

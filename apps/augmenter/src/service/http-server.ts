@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { ReadinessReport } from "./readiness";
@@ -11,18 +11,31 @@ export interface HttpEndpoints {
   liveness(): { alive: boolean };
 }
 
+/**
+ * A handler for every request under `prefix` (the queue dashboard at `/admin/queues`), whatever
+ * its method: the server's own paths stay GET-only.
+ */
+export interface HttpRoute {
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
 const json = (body: unknown) => `${JSON.stringify(body)}\n`;
 
-/** `/metrics` (Prometheus), `/healthz` (liveness), `/readyz` (dependencies answer). */
+/** `/metrics` (Prometheus), `/healthz` (liveness), `/readyz` (dependencies answer), and `routes`. */
 export async function startHttpServer(
   endpoints: HttpEndpoints,
   host: string,
   port: number,
+  routes: readonly HttpRoute[] = [],
 ): Promise<{ port: number; close(): Promise<void> }> {
   const { registry } = endpoints;
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method !== "GET") {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
+    if (route) {
+      route.handle(req, res);
+    } else if (req.method !== "GET") {
       res.writeHead(405).end();
     } else if (path === "/metrics") {
       registry.metrics().then(
@@ -38,7 +51,8 @@ export async function startHttpServer(
         (err: Error) => res.writeHead(500).end(json({ ready: false, error: err.message })),
       );
     } else {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found: /metrics, /healthz, /readyz\n");
+      const known = ["/metrics", "/healthz", "/readyz", ...routes.map((r) => r.prefix)];
+      res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${known.join(", ")}\n`);
     }
   });
   await new Promise<void>((resolve, reject) => {
