@@ -95,7 +95,7 @@ export async function warmCache(
     const look = await cache.lookupMany(byKey.keys());
     r.alreadyCached += part.length - look.misses.length;
     // Requested in frequency order: the scheduler sends them in that order, paced.
-    await Promise.all(look.misses.map((k) => scheduler.request(byKey.get(k) as Pair).value));
+    await Promise.all(look.misses.map((k) => scheduler.request(byKey.get(k) as Pair).result));
     r.inferred += look.misses.length;
     o.onProgress?.("inferring", Math.min(i + part.length, ordered.length), ordered.length);
   }

@@ -76,16 +76,19 @@ export interface SchedulerStats {
   inFlight: number;
 }
 
-/** Where a fresh request's share of its batch's model call and cache write time is added. */
-export interface TimeAccount {
+/** A pair's answer, with its equal share of its batch's model call and cache write. */
+export interface Inferred {
+  seniority: number;
   modelCallMs: number;
   cacheWriteMs: number;
 }
 
+/** What a request that joined a pending pair (or found it answered) is given: no time share. */
+const unshared = (seniority: number): Inferred => ({ seniority, modelCallMs: 0, cacheWriteMs: 0 });
+
 interface Waiter {
-  account?: TimeAccount;
-  promise: Promise<number>;
-  resolve(v: number): void;
+  promise: Promise<Inferred>;
+  resolve(v: Inferred): void;
   reject(e: Error): void;
 }
 
@@ -184,34 +187,35 @@ export class InferenceScheduler {
   }
 
   /**
-   * The seniority of a pair that both cache tiers missed. `fresh` says whether this call put
-   * the pair on the model's queue (false: it joined a pending one).
+   * The seniority of a pair that both cache tiers missed. `joined` says whether this call found
+   * the pair pending (or answered) rather than putting it on the model's queue; only the caller
+   * that queued it is given its share of the batch's time.
    */
-  request(pair: Pair, account?: TimeAccount): { value: Promise<number>; fresh: boolean } {
+  request(pair: Pair): { result: Promise<Inferred>; joined: boolean } {
     // Answered since the caller looked (its L2 read may have waited out an outage meanwhile).
     const known = this.cache.peekL1(pair.key);
     if (known !== undefined) {
       this.counters.joined += 1;
-      return { value: Promise.resolve(known), fresh: false };
+      return { result: Promise.resolve(unshared(known)), joined: true };
     }
     const existing = this.waiters.get(pair.key);
     if (existing) {
       this.counters.joined += 1;
-      return { value: existing.promise, fresh: false };
+      return { result: existing.promise.then((r) => unshared(r.seniority)), joined: true };
     }
     if (this.closed)
       return {
-        value: Promise.reject(new ModelError("inference scheduler is closed", "status", false)),
-        fresh: false,
+        result: Promise.reject(new ModelError("inference scheduler is closed", "status", false)),
+        joined: true,
       };
-    let resolve!: (v: number) => void;
+    let resolve!: (v: Inferred) => void;
     let reject!: (e: Error) => void;
-    const promise = new Promise<number>((res, rej) => {
+    const promise = new Promise<Inferred>((res, rej) => {
       resolve = res;
       reject = rej;
     });
     promise.catch(() => {}); // a failure is seen by every awaiting file; never unhandled
-    this.waiters.set(pair.key, { promise, resolve, reject, ...(account ? { account } : {}) });
+    this.waiters.set(pair.key, { promise, resolve, reject });
     this.counters.requested += 1;
     this.enqueue([pair]);
     if (this.queue.length >= this.options.batchSize || this.queuedBytes >= this.options.maxRequestBytes)
@@ -223,7 +227,7 @@ export class InferenceScheduler {
         this.pump();
       }, this.options.lingerMs);
     }
-    return { value: promise, fresh: true };
+    return { result: promise, joined: false };
   }
 
   private enqueue(pairs: readonly Pair[]): void {
@@ -436,7 +440,7 @@ export class InferenceScheduler {
     this.cache.storeL1(entries);
     for (const [k, v] of entries) {
       this.counters.remoteResolved += 1;
-      this.settle(k)?.resolve(v);
+      this.settle(k)?.resolve(unshared(v));
       this.remote.delete(k);
     }
   }
@@ -551,15 +555,9 @@ export class InferenceScheduler {
         this.waitForL2();
         stored = false;
       }
-      for (const [k, v] of entries) {
-        const w = this.settle(k);
-        if (w?.account) {
-          // Each pair carries an equal share of its batch's call and write.
-          w.account.modelCallMs += ms / n;
-          w.account.cacheWriteMs += writeMs / n;
-        }
-        w?.resolve(v);
-      }
+      // Each pair carries an equal share of its batch's call and write.
+      for (const [k, v] of entries)
+        this.settle(k)?.resolve({ seniority: v, modelCallMs: ms / n, cacheWriteMs: writeMs / n });
       if (stored) void this.release(batch.pairs.map((p) => p.key));
     } else if (error) {
       this.counters.failedRpcs += 1;
