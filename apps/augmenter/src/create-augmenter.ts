@@ -6,11 +6,13 @@ import { checkStore, openObjectStore, type ObjectStore } from "@rl/s3";
 import { defaultErrorsUri, pairRulesOf, type AUGMENTER_OPTIONS } from "./config";
 import { InferenceScheduler } from "./model/inference-scheduler";
 import { ByteBudget } from "./pipeline/byte-budget";
+import { ChunkResolver } from "./pipeline/chunk-resolver";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
 import { LocalCoordinator, type Coordinator } from "./coordination/coordinator";
 import { LmdbCoordinator } from "./coordination/lmdb-coordinator";
 import { RedisCoordinator } from "./coordination/redis-coordinator";
 import { Augmenter } from "./service/augmenter";
+import type { AugmenterParts } from "./service/augmenter-parts";
 import { AugmenterMetrics } from "./service/augmenter-metrics";
 import { Discovery } from "./service/discovery";
 import { startHttpServer } from "./service/http-server";
@@ -172,28 +174,38 @@ export async function createAugmenter(
       },
     },
   );
-  const deps = {
-    raw,
-    mod,
-    errors,
-    cache,
+  const pairRules = pairRulesOf(o);
+  const parts: AugmenterParts = {
+    files: {
+      raw,
+      mod,
+      errors,
+      resolver: new ChunkResolver(cache, scheduler, pairRules),
+      budget: new ByteBudget(o.maxBytesInFlight),
+      modelVersion: o.modelVersion,
+      normalise: pairRules.normalise,
+      limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },
+      chunkRecords: o.chunkRecords,
+      chunkWindow: o.chunkWindow,
+      maxDistinctTracked: 2_000_000,
+    },
     scheduler,
-    pairRules: pairRulesOf(o),
-    budget: new ByteBudget(o.maxBytesInFlight),
-    modelVersion: o.modelVersion,
-    limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },
-    chunkRecords: o.chunkRecords,
-    chunkWindow: o.chunkWindow,
-    maxDistinctTracked: 2_000_000,
+    cache,
   };
-  const augmenter: Augmenter = new Augmenter(deps, new Discovery(raw, mod, o.lookbackSeconds), metrics, log, {
-    fileConcurrency: o.fileConcurrency,
-    pollIntervalMs: o.pollIntervalMs,
-    shutdownGraceMs: o.shutdownGraceMs,
-    retryBaseMs: o.fileRetryBaseMs,
-    maxFileAttempts: o.fileMaxAttempts,
-    coordinator,
-  });
+  const augmenter: Augmenter = new Augmenter(
+    parts,
+    new Discovery(raw, mod, o.lookbackSeconds),
+    metrics,
+    log,
+    {
+      fileConcurrency: o.fileConcurrency,
+      pollIntervalMs: o.pollIntervalMs,
+      shutdownGraceMs: o.shutdownGraceMs,
+      retryBaseMs: o.fileRetryBaseMs,
+      maxFileAttempts: o.fileMaxAttempts,
+      coordinator,
+    },
+  );
   const loop = new EventLoopWatch();
   const endpoints = {
     registry: metrics.registry,
