@@ -144,14 +144,15 @@ export class ChunkResolver {
     };
     if (look.misses.length > 0) {
       const w0 = performance.now();
-      const asked = look.misses.map(async (key) => {
+      const asked = look.misses.map((key) => {
         const r = this.inference.request(pairs.get(key) as Pair);
         if (r.joined) counts.joinedPairs += 1;
         else counts.modelPairs += 1;
-        const answer = await r.result;
-        values.set(key, answer.seniority);
-        timings.modelCallMs += answer.modelCallMs;
-        timings.cacheWriteMs += answer.cacheWriteMs;
+        return r.result.then((answer) => {
+          values.set(key, answer.seniority);
+          timings.modelCallMs += answer.modelCallMs;
+          timings.cacheWriteMs += answer.cacheWriteMs;
+        });
       });
       await abortable(Promise.all(asked), signal);
       timings.modelWaitMs = performance.now() - w0;
