@@ -10,11 +10,13 @@ import { mountQueueDashboard } from "./operations/queue-dashboard";
 import { queueDashboardSettings } from "./operations/queue-dashboard-settings";
 import { registerQueueMetrics } from "./operations/queue-metrics";
 import { ByteBudget } from "./pipeline/byte-budget";
+import { ChunkResolver } from "./pipeline/chunk-resolver";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
 import { SoloCoordinator, type Coordinator } from "./coordination/coordinator";
 import { LmdbCoordinator } from "./coordination/lmdb-coordinator";
 import { RedisCoordinator } from "./coordination/redis-coordinator";
 import { Augmenter } from "./service/augmenter";
+import type { AugmenterParts } from "./service/augmenter-parts";
 import { AugmenterMetrics } from "./service/augmenter-metrics";
 import { Discovery } from "./service/discovery";
 import { startHttpServer } from "./service/http-server";
@@ -181,28 +183,38 @@ export async function createAugmenter(
       },
     },
   );
-  const deps = {
-    raw,
-    mod,
-    errors,
-    cache,
+  const pairRules = pairRulesOf(o);
+  const parts: AugmenterParts = {
+    files: {
+      raw,
+      mod,
+      errors,
+      resolver: new ChunkResolver(cache, scheduler, pairRules),
+      budget: new ByteBudget(o.maxBytesInFlight),
+      modelVersion: o.modelVersion,
+      normalise: pairRules.normalise,
+      limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },
+      chunkRecords: o.chunkRecords,
+      chunkWindow: o.chunkWindow,
+      maxDistinctTracked: 2_000_000,
+    },
     scheduler,
-    pairRules: pairRulesOf(o),
-    budget: new ByteBudget(o.maxBytesInFlight),
-    modelVersion: o.modelVersion,
-    limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },
-    chunkRecords: o.chunkRecords,
-    chunkWindow: o.chunkWindow,
-    maxDistinctTracked: 2_000_000,
+    cache,
   };
-  const augmenter: Augmenter = new Augmenter(deps, new Discovery(raw, mod, o.lookbackSeconds), metrics, log, {
-    fileConcurrency: o.fileConcurrency,
-    pollIntervalMs: o.pollIntervalMs,
-    shutdownGraceMs: o.shutdownGraceMs,
-    retryBaseMs: o.fileRetryBaseMs,
-    maxFileAttempts: o.fileMaxAttempts,
-    coordinator,
-  });
+  const augmenter: Augmenter = new Augmenter(
+    parts,
+    new Discovery(raw, mod, o.lookbackSeconds),
+    metrics,
+    log,
+    {
+      fileConcurrency: o.fileConcurrency,
+      pollIntervalMs: o.pollIntervalMs,
+      shutdownGraceMs: o.shutdownGraceMs,
+      retryBaseMs: o.fileRetryBaseMs,
+      maxFileAttempts: o.fileMaxAttempts,
+      coordinator,
+    },
+  );
   // The files queue goes here once files go through BullMQ; until then there is none to show.
   const fileQueues: Queue[] = [];
   if (fileQueues.length > 0) registerQueueMetrics(fileQueues, metrics.registry);

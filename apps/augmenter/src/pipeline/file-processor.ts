@@ -1,32 +1,30 @@
 import type { Readable } from "node:stream";
 import { PassThrough, pipeline } from "node:stream";
 import { createGzip } from "node:zlib";
-import type { Pair, PairRules, TwoTierCache, UnusableReason } from "@rl/cache";
+import type { PairRules } from "@rl/cache";
 import type { ObjectInfo, ObjectStore } from "@rl/s3";
-import type { InferenceScheduler } from "../inference/inference-scheduler";
+import { deadLetterKey, sourceStamp } from "../ledger/output-ledger";
 import { readLines } from "../records/line-reader";
-import { inspectPosting, spliceSeniority } from "../records/posting";
-import {
-  RecordAssembler,
-  type AssembledRecord,
-  type AssemblerLimits,
-  type DeadLetter,
-} from "../records/record-assembler";
+import { RecordAssembler, type AssembledRecord, type AssemblerLimits } from "../records/record-assembler";
 import type { ByteBudget } from "./byte-budget";
+import type { ChunkResolver, ResolvedChunk } from "./chunk-resolver";
+import { FileError } from "./file-error";
 import { emptyFileReport, type FileReport } from "./file-report";
+import { ShutdownError } from "./shutdown-error";
 import { gunzipIf, timedChunks, writeChunk } from "./stream-io";
 
+/** What processing a file uses, and only that. */
 export interface FileProcessorDeps {
-  raw: ObjectStore;
-  mod: ObjectStore;
-  errors: ObjectStore;
-  cache: TwoTierCache;
-  scheduler: InferenceScheduler;
-  /** Normalisation and the limits that make a (company, title) a usable pair. */
-  pairRules: PairRules;
+  raw: Pick<ObjectStore, "get">;
+  mod: Pick<ObjectStore, "put">;
+  errors: Pick<ObjectStore, "put" | "head" | "delete">;
+  /** Turns chunks of records into output text (the chunk resolver). */
+  resolver: Pick<ChunkResolver, "resolve">;
   /** Input bytes in flight across every file of the process (one budget, shared). */
   budget: ByteBudget;
+  /** Written on every output, with the normalisation its pairs were made with. */
   modelVersion: string;
+  normalise: PairRules["normalise"];
   limits: AssemblerLimits;
   /** Records resolved together: one L2 round trip each. @default 2000 */
   chunkRecords: number;
@@ -36,51 +34,29 @@ export interface FileProcessorDeps {
   maxDistinctTracked: number;
 }
 
-/** Metadata on every output: `source-etag` is what makes an output count as done for that input. */
-export const SOURCE_ETAG = "source-etag";
-
-/** The dead-letter object's key: the input's name, plain JSONL even for a .gz input. */
-export const deadLetterKey = (key: string) => key.replace(/\.gz$/, "");
-
-interface ChunkResult {
-  output: string;
-  deadLines: string[];
-  outputLines: number;
-  nullSeniority: Map<UnusableReason, number>;
-  /** Input bytes this chunk holds of the budget, given back once it is written. */
+/** A chunk in the window, with the input bytes it holds of the budget until it is written. */
+interface InFlight {
+  resolved: Promise<ResolvedChunk>;
   bytes: number;
 }
 
-/** `p`, or a rejection as soon as `signal` aborts: no wait outlives the shutdown grace. */
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(new Error("aborted: the service is shutting down"));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error("aborted: the service is shutting down"));
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e as Error);
-      },
-    );
-  });
-}
-
-export class FileError extends Error {
-  readonly code = "ERR_FILE";
-  constructor(
-    readonly key: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${key}: ${message}`, options);
-    this.name = this.constructor.name;
+/** Adds a written chunk's counts and times to the file's report. */
+function fold(report: FileReport, r: ResolvedChunk): void {
+  const t = report.timings;
+  report.outputLines += r.counts.outputLines;
+  report.deadLetters += r.deadLines.length;
+  report.l1Hits += r.counts.l1Hits;
+  report.l2Hits += r.counts.l2Hits;
+  report.modelPairs += r.counts.modelPairs;
+  report.joinedPairs += r.counts.joinedPairs;
+  for (const [reason, n] of r.counts.nullSeniority) {
+    report.nullSeniority += n;
+    report.nullSeniorityBy[reason] += n;
   }
+  t.cacheReadMs += r.timings.cacheReadMs;
+  t.modelWaitMs += r.timings.modelWaitMs;
+  t.modelCallMs += r.timings.modelCallMs;
+  t.cacheWriteMs += r.timings.cacheWriteMs;
 }
 
 /**
@@ -105,12 +81,9 @@ export async function processFile(
   const outBody: Readable = gz ? pipeline(out, createGzip(), () => {}) : out;
   const upload = deps.mod.put(info.key, outBody, {
     contentType: gz ? "application/gzip" : "application/x-ndjson",
-    metadata: {
-      [SOURCE_ETAG]: info.etag,
-      "model-version": deps.modelVersion,
-      normalise: deps.pairRules.normalise,
-    },
+    metadata: { ...sourceStamp(info.etag), "model-version": deps.modelVersion, normalise: deps.normalise },
   });
+  // Awaited on success and in the failure path: never left unhandled meanwhile.
   upload.catch(() => {});
   let dead: { stream: PassThrough; upload: Promise<unknown> } | undefined;
   const openDead = () => {
@@ -118,87 +91,16 @@ export async function processFile(
       const stream = new PassThrough({ highWaterMark: 1 << 20 });
       const p = deps.errors.put(deadLetterKey(info.key), stream, {
         contentType: "application/x-ndjson",
-        metadata: { [SOURCE_ETAG]: info.etag },
+        metadata: sourceStamp(info.etag),
       });
-      p.catch(() => {});
+      p.catch(() => {}); // as `upload`
       dead = { stream, upload: p };
     }
     return dead;
   };
 
-  const deadLine = (d: DeadLetter) =>
-    JSON.stringify({
-      file: info.key,
-      line: d.line,
-      ...(d.lines ? { lines: d.lines } : {}),
-      reason: d.reason,
-      ...(d.raw !== undefined ? { raw: d.raw } : {}),
-      ...(d.rawBase64 !== undefined ? { rawBase64: d.rawBase64 } : {}),
-      ...(d.truncatedFrom !== undefined ? { truncatedFrom: d.truncatedFrom } : {}),
-    });
-
-  const resolveChunk = async (records: AssembledRecord[], bytes: number): Promise<ChunkResult> => {
-    const deadLines: string[] = [];
-    const items: Array<{ text: string; pair: Pair | UnusableReason; empty: boolean } | undefined> = [];
-    const pairs = new Map<string, Pair>();
-    for (const rec of records) {
-      if (rec.kind === "dead") {
-        deadLines.push(deadLine(rec));
-        items.push(undefined);
-        continue;
-      }
-      const v = inspectPosting(rec, deps.pairRules);
-      if (!v.ok) {
-        deadLines.push(deadLine({ kind: "dead", line: rec.line, reason: v.reason, raw: rec.text }));
-        items.push(undefined);
-        continue;
-      }
-      items.push(v);
-      if (typeof v.pair !== "string") pairs.set(v.pair.key, v.pair);
-    }
-    // Only text and pair are needed from here on: release the parsed values while this chunk
-    // waits on the model, or a cold run holds every parsed object of its window in memory.
-    records.length = 0;
-    for (const k of pairs.keys()) if (distinct.size < deps.maxDistinctTracked) distinct.add(k);
-
-    const look = await deps.cache.lookupMany(pairs.keys(), signal);
-    t.cacheReadMs += look.l2ReadMs;
-    report.l1Hits += look.l1Hits;
-    report.l2Hits += look.l2Hits;
-    const values = look.found;
-    if (look.misses.length > 0) {
-      const w0 = performance.now();
-      const asked = look.misses.map((key) => {
-        const r = deps.scheduler.request(pairs.get(key) as Pair);
-        if (r.joined) report.joinedPairs += 1;
-        else report.modelPairs += 1;
-        return r.result.then((a) => {
-          values.set(key, a.seniority);
-          t.modelCallMs += a.modelCallMs;
-          t.cacheWriteMs += a.cacheWriteMs;
-        });
-      });
-      await abortable(Promise.all(asked), signal);
-      t.modelWaitMs += performance.now() - w0;
-    }
-    let output = "";
-    let outputLines = 0;
-    const nullSeniority = new Map<UnusableReason, number>();
-    for (const it of items) {
-      if (!it) continue;
-      let v: number | null = null;
-      if (typeof it.pair === "string") nullSeniority.set(it.pair, (nullSeniority.get(it.pair) ?? 0) + 1);
-      else {
-        v = values.get(it.pair.key) ?? null;
-        if (v === null) throw new Error(`no seniority resolved for a pair (internal error)`);
-      }
-      output += `${spliceSeniority(it.text, v, it.empty)}\n`;
-      outputLines += 1;
-    }
-    return { output, deadLines, outputLines, nullSeniority, bytes };
-  };
-
-  const emit = async (r: ChunkResult) => {
+  const emit = async ({ resolved, bytes }: InFlight) => {
+    const r = await resolved;
     const w0 = performance.now();
     if (r.output.length > 0) {
       const buf = Buffer.from(r.output);
@@ -210,39 +112,45 @@ export async function processFile(
       await writeChunk(d.stream, Buffer.from(`${r.deadLines.join("\n")}\n`), d.upload);
     }
     t.s3WriteMs += performance.now() - w0;
-    deps.budget.give(holder, r.bytes);
-    report.outputLines += r.outputLines;
-    report.deadLetters += r.deadLines.length;
-    for (const [reason, n] of r.nullSeniority) {
-      report.nullSeniority += n;
-      report.nullSeniorityBy[reason] += n;
-    }
+    deps.budget.give(holder, bytes);
+    fold(report, r);
+    for (const k of r.pairKeys) if (distinct.size < deps.maxDistinctTracked) distinct.add(k);
   };
 
-  const window: Array<Promise<ChunkResult>> = [];
+  const window: InFlight[] = [];
+  // The first chunk that fails, noticed as soon as it does (not when its turn to be written
+  // comes): the file stops reading and fails with it.
+  let failure: { error: unknown } | undefined;
+  const emitUntil = async (most: number) => {
+    while (window.length > most) await emit(window.shift() as InFlight);
+  };
   // Budget: bytes taken for input not yet handed to a chunk (a chunk carries them until it is
   // written). A chunk is charged the lines it holds; a line still being read, or an unfinished
   // multi-line object, stays charged to the file until its record is in a chunk.
   const holder = {};
   let consumed = 0; // bytes of the lines given to the assembler since the last chunk
   let pending: AssembledRecord[] = [];
-  const submit = async (records: AssembledRecord[]) => {
-    report.records += records.length;
+  /**
+   * Hands the records read so far to the resolver and lets go of them: the resolver keeps only
+   * each record's text and pair, so the parsed values are freed while the chunk waits.
+   */
+  const startChunk = () => {
+    report.records += pending.length;
     const held = Math.min(consumed, assembler.heldChars);
-    const p = resolveChunk(records, consumed - held);
+    const resolved = deps.resolver.resolve(info.key, pending, signal);
+    pending = [];
+    resolved.catch((error: unknown) => (failure ??= { error }));
+    window.push({ resolved, bytes: consumed - held });
     consumed = held;
-    p.catch(() => {});
-    window.push(p);
-    while (window.length >= deps.chunkWindow) await emit(await (window.shift() as Promise<ChunkResult>));
+  };
+  const throwIfFailed = () => {
+    if (failure) throw failure.error;
+    if (signal?.aborted) throw new ShutdownError();
   };
   /** Writes out everything read so far: what a file does before it waits for budget. */
   const flush = async () => {
-    if (pending.length > 0) {
-      const records = pending;
-      pending = [];
-      await submit(records);
-    }
-    while (window.length > 0) await emit(await (window.shift() as Promise<ChunkResult>));
+    if (pending.length > 0) startChunk();
+    await emitUntil(0);
   };
   async function* budgeted(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const chunk of source) {
@@ -266,19 +174,19 @@ export async function processFile(
     );
     const input = budgeted(gunzipIf(info.key, raw));
     for await (const batch of readLines(input, deps.limits.maxRecordBytes)) {
-      if (signal?.aborted) throw new Error("aborted: the service is shutting down");
+      throwIfFailed();
       for (const line of batch) {
         consumed += line.size;
         assembler.push(line, pending);
       }
       if (pending.length >= deps.chunkRecords) {
-        await submit(pending);
-        pending = [];
+        startChunk();
+        await emitUntil(deps.chunkWindow - 1);
       }
     }
     assembler.end(pending);
-    if (pending.length > 0) await submit(pending);
-    while (window.length > 0) await emit(await (window.shift() as Promise<ChunkResult>));
+    if (pending.length > 0) startChunk();
+    await emitUntil(0);
     report.blankLines = assembler.blankLines;
     if (report.records !== report.outputLines + report.deadLetters) {
       throw new Error(
@@ -312,7 +220,7 @@ export async function processFile(
     deps.budget.giveAll(holder);
     report.distinctPairs = distinct.size;
     t.totalMs = performance.now() - t0;
-    throw Object.assign(new FileError(info.key, report.error, { cause: err }), { report });
+    throw new FileError(info.key, report, { cause: err });
   }
   deps.budget.giveAll(holder);
   report.distinctPairs = distinct.size;

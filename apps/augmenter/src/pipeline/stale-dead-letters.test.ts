@@ -1,22 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { text } from "node:stream/consumers";
-import { DEFAULT_PAIR_RULES, MemoryStore, TwoTierCache } from "@rl/cache";
-import { LocalObjectStore, type ObjectStore } from "@rl/s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InferenceScheduler } from "../inference/inference-scheduler";
-import { ByteBudget } from "./byte-budget";
-import { SOURCE_ETAG, deadLetterKey, processFile, type FileProcessorDeps } from "./file-processor";
+import type { ObjectStore } from "@rl/s3";
+import { describe, expect, it } from "vitest";
+import { deadLetterKey, stampedSource } from "../ledger/output-ledger";
+import { processFile } from "./file-processor";
+import { makeDeps } from "./testing/make-deps";
 
 const KEY = "1721183880.jsonl";
 const good = (i: number) => JSON.stringify({ company: "Acme", title: `Engineer ${i}` });
-
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "stale-dead-"));
-});
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** Records when the output upload completes and when dead letters are deleted, in order. */
 function recording(store: ObjectStore, name: string, events: string[], headFails = false): ObjectStore {
@@ -41,92 +30,61 @@ function recording(store: ObjectStore, name: string, events: string[], headFails
   };
 }
 
-async function setup(name: string) {
-  const raw = new LocalObjectStore(join(dir, name, "raw"));
-  const mod = new LocalObjectStore(join(dir, name, "mod"));
-  const errors = new LocalObjectStore(join(dir, name, "errors"));
-  const cache = new TwoTierCache(new MemoryStore(), 100);
-  const scheduler = new InferenceScheduler(
-    { infer: async (b) => b.map((r) => ({ uuid: r.uuid, seniority: 3 })), close() {} },
-    cache,
-    { lingerMs: 1 },
-  );
+function setup() {
+  const t = makeDeps();
   const events: string[] = [];
-  const deps = (headFails = false): FileProcessorDeps => ({
-    raw,
-    mod: recording(mod, "mod", events),
-    errors: recording(errors, "errors", events, headFails),
-    cache,
-    scheduler,
-    pairRules: DEFAULT_PAIR_RULES,
-    budget: new ByteBudget(64 << 20),
-    modelVersion: "v1",
-    limits: { maxRecordBytes: 1 << 20, maxRecordLines: 100 },
-    chunkRecords: 100,
-    chunkWindow: 2,
-    maxDistinctTracked: 1000,
-  });
   /** Uploads a version of the input and processes it. */
   const version = async (lines: string[], headFails = false) => {
-    const { etag } = await raw.put(KEY, `${lines.join("\n")}\n`);
+    const info = await t.upload(KEY, lines);
     events.length = 0;
-    return processFile(deps(headFails), { key: KEY, size: 0, etag, lastModified: new Date() });
+    const deps = {
+      ...t.deps,
+      mod: recording(t.mod, "mod", events),
+      errors: recording(t.errors, "errors", events, headFails),
+    };
+    return processFile(deps, info);
   };
-  const deadLetters = async () => {
-    if (!(await errors.head(deadLetterKey(KEY)))) return undefined;
-    const body = await text(await errors.get(deadLetterKey(KEY)));
-    return body
-      .split("\n")
+  const deadLetters = () =>
+    t.errors
+      .text(deadLetterKey(KEY))
+      ?.split("\n")
       .filter(Boolean)
       .map((l) => (JSON.parse(l) as { line: number; raw: string }).raw);
-  };
-  return { mod, errors, scheduler, events, version, deadLetters };
+  return { mod: t.mod, events, version, deadLetters };
 }
 
 describe("processFile: dead letters of an older version of the input", () => {
   it("are removed, before the output marks the file done, when the new version has none", async () => {
-    const t = await setup("clean");
-    try {
-      await t.version([good(1), "v1 is not JSON", good(2)]);
-      expect(await t.deadLetters()).toEqual(["v1 is not JSON"]);
+    const t = setup();
+    await t.version([good(1), "v1 is not JSON", good(2)]);
+    expect(t.deadLetters()).toEqual(["v1 is not JSON"]);
 
-      const r = await t.version([good(1), good(2), good(3)]);
-      expect(r.deadLetters).toBe(0);
-      expect(await t.deadLetters()).toBeUndefined();
-      // The output completes last: a crash before it leaves the file not done, and it is redone.
-      expect(t.events).toEqual([`errors delete ${KEY}`, `mod put ${KEY}`]);
+    const r = await t.version([good(1), good(2), good(3)]);
+    expect(r.deadLetters).toBe(0);
+    expect(t.deadLetters()).toBeUndefined();
+    // The output completes last: a crash before it leaves the file not done, and it is redone.
+    expect(t.events).toEqual([`errors delete ${KEY}`, `mod put ${KEY}`]);
 
-      // Nothing to remove: no DELETE at all (a versioned bucket would keep a marker for each).
-      await t.version([good(4)]);
-      expect(t.events).toEqual([`mod put ${KEY}`]);
-    } finally {
-      t.scheduler.close();
-    }
+    // Nothing to remove: no DELETE at all (a versioned bucket would keep a marker for each).
+    await t.version([good(4)]);
+    expect(t.events).toEqual([`mod put ${KEY}`]);
   });
 
   it("are replaced whole by the new version's own dead letters", async () => {
-    const t = await setup("replaced");
-    try {
-      await t.version([good(1), "v1 is not JSON", good(2)]);
-      const r = await t.version(["[1, 2]", good(1), "v2 is not JSON either", good(2)]);
-      expect(r.deadLetters).toBe(2);
-      expect(await t.deadLetters()).toEqual(["[1, 2]", "v2 is not JSON either"]);
-      expect(t.events).toEqual([`errors put ${KEY}`, `mod put ${KEY}`]);
-    } finally {
-      t.scheduler.close();
-    }
+    const t = setup();
+    await t.version([good(1), "v1 is not JSON", good(2)]);
+    const r = await t.version(["[1, 2]", good(1), "v2 is not JSON either", good(2)]);
+    expect(r.deadLetters).toBe(2);
+    expect(t.deadLetters()).toEqual(["[1, 2]", "v2 is not JSON either"]);
+    expect(t.events).toEqual([`errors put ${KEY}`, `mod put ${KEY}`]);
   });
 
   it("that cannot be checked fail the file, and no output marks it done", async () => {
-    const t = await setup("unreachable");
-    try {
-      await t.version([good(1), "v1 is not JSON"]);
-      const before = (await t.mod.head(KEY))?.metadata[SOURCE_ETAG];
-      await expect(t.version([good(1), good(2)], true)).rejects.toThrow(/errors is unreachable/);
-      expect((await t.mod.head(KEY))?.metadata[SOURCE_ETAG]).toBe(before);
-      expect(await t.deadLetters()).toEqual(["v1 is not JSON"]);
-    } finally {
-      t.scheduler.close();
-    }
+    const t = setup();
+    const v1 = await t.version([good(1), "v1 is not JSON"]);
+    await expect(t.version([good(1), good(2)], true)).rejects.toThrow(/errors is unreachable/);
+    // The output is still v1's: the new version is not done.
+    expect(stampedSource(await t.mod.head(KEY))).toBe(v1.etag);
+    expect(t.deadLetters()).toEqual(["v1 is not JSON"]);
   });
 });

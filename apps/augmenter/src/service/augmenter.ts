@@ -1,12 +1,14 @@
 import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { ObjectInfo } from "@rl/s3";
-import { FileError, processFile, type FileProcessorDeps } from "../pipeline/file-processor";
+import { FileError } from "../pipeline/file-error";
+import { processFile } from "../pipeline/file-processor";
 import { emptyFileReport } from "../pipeline/file-report";
 import type { FileReport } from "../pipeline/file-report";
 import type { Coordinator, FileLease } from "../coordination/coordinator";
 import { SoloCoordinator } from "../coordination/coordinator";
 import type { AugmenterMetrics } from "./augmenter-metrics";
+import type { AugmenterParts } from "./augmenter-parts";
 import type { Discovery } from "./discovery";
 import { settleWithin } from "./settle-within";
 import { modelSection, totalsOf, type RunReport, type StopSignal } from "./run-report";
@@ -39,7 +41,7 @@ export class Augmenter {
   ready = false;
 
   constructor(
-    private readonly deps: FileProcessorDeps,
+    private readonly deps: AugmenterParts,
     private readonly discovery: Discovery,
     private readonly metrics: AugmenterMetrics,
     private readonly log: Logger,
@@ -95,7 +97,7 @@ export class Augmenter {
         }
         this.metrics.inFlight.inc();
         try {
-          const r = await processFile(this.deps, info, onBytes, this.abort.signal);
+          const r = await processFile(this.deps.files, info, onBytes, this.abort.signal);
           this.discovery.markDone(info.key, info.etag);
           this.failures.delete(info.key);
           reports.push(r);
@@ -111,12 +113,10 @@ export class Augmenter {
             "file done",
           );
         } catch (err) {
-          const r = (err as { report?: FileReport }).report;
-          const failed: FileReport = r ?? {
-            ...emptyFileReport(info.key, info.etag),
-            status: "failed",
-            error: (err as Error).message,
-          };
+          const failed: FileReport =
+            err instanceof FileError
+              ? err.report
+              : { ...emptyFileReport(info.key, info.etag), status: "failed", error: (err as Error).message };
           reports.push(failed);
           if (this.abort.signal.aborted) aborted.push(info.key);
           this.metrics.fileDone(failed);

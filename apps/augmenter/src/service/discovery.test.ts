@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalObjectStore } from "@rl/s3";
 import { afterAll, describe, expect, it } from "vitest";
-import { SOURCE_ETAG } from "../pipeline/file-processor";
+import { sourceStamp } from "../ledger/output-ledger";
 import { Discovery } from "./discovery";
 
 const dirs: string[] = [];
@@ -19,7 +19,7 @@ describe("Discovery", () => {
     await raw.put("1721183940.jsonl.gz", "b");
     await raw.put("notes.txt", "x");
     await raw.put("sub/1721184000.jsonl", "c\n");
-    await mod.put("1721183880.jsonl", "out\n", { metadata: { [SOURCE_ETAG]: a.etag } });
+    await mod.put("1721183880.jsonl", "out\n", { metadata: sourceStamp(a.etag) });
     const d = new Discovery(raw, mod, 3600);
     const first = await d.list();
     expect(first.pending.map((p) => p.key)).toEqual(["1721183940.jsonl.gz"]);
@@ -37,7 +37,7 @@ describe("Discovery", () => {
     const d = new Discovery(raw, mod, 120);
     for (const ts of [1000, 1060, 1120, 1180, 1240]) {
       const { etag } = await raw.put(`${ts}.jsonl`, `${ts}\n`);
-      await mod.put(`${ts}.jsonl`, "x\n", { metadata: { [SOURCE_ETAG]: etag } });
+      await mod.put(`${ts}.jsonl`, "x\n", { metadata: sourceStamp(etag) });
       d.markDone(`${ts}.jsonl`, etag);
     }
     await raw.put("1000.jsonl", "late change, outside the look-back\n");

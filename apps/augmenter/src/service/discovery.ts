@@ -1,5 +1,5 @@
 import type { ObjectInfo, ObjectStore } from "@rl/s3";
-import { SOURCE_ETAG } from "../pipeline/file-processor";
+import { isOutputDone } from "../ledger/output-ledger";
 
 /** Inputs are top-level `.jsonl` / `.jsonl.gz` objects; anything else is ignored and reported. */
 export const INPUT_KEY = /^[^/]+\.jsonl(\.gz)?$/;
@@ -11,9 +11,8 @@ export interface Listing {
 }
 
 /**
- * Finds the inputs that have no current output. S3 is the ledger: a file is done when its
- * output exists and that output's `source-etag` metadata is the input's ETag (so a re-uploaded
- * input is processed again). Known-done (key, ETag) pairs are remembered to save HEADs.
+ * Finds the inputs that have no current output, by the output ledger's rule (see
+ * `ledger/output-ledger.ts`). Known-done (key, ETag) pairs are remembered to save HEADs.
  * Listing starts `lookbackSeconds` before the newest timestamp-named input seen, so late files
  * with older names are still found without listing the whole history each pass.
  */
@@ -36,8 +35,7 @@ export class Discovery {
   /** Whether the output for this version of the input exists now (one HEAD unless remembered). */
   async isDone(key: string, etag: string): Promise<boolean> {
     if (this.doneEtags.get(key) === etag) return true;
-    const head = await this.mod.head(key);
-    if (head?.metadata[SOURCE_ETAG] !== etag) return false;
+    if (!(await isOutputDone(this.mod, key, etag))) return false;
     this.markDone(key, etag);
     return true;
   }
