@@ -1,6 +1,5 @@
 import {
   PACKED_PAIR_BYTES,
-  RedisStore,
   packPair,
   toPair,
   unpackPair,
@@ -74,13 +73,11 @@ export async function importPairs(
     seconds: 0,
     rowsPerSecond: 0,
   };
-  // Rows go into a packed batch (9 bytes a pair, no object per row). Redis checks and writes a
-  // batch on the server in one pass, repeats included; the other stores read, then write.
-  // A Redis batch spans a few rows per bucket at least, so big namespaces group as well.
-  const batchSize =
-    store instanceof RedisStore
-      ? Math.min(2 ** 20, Math.max(o.batchSize, 4 * store.bucketCount))
-      : o.batchSize;
+  // Rows go into a packed batch (9 bytes a pair, no object per row). A store with a packed
+  // import (Redis) checks and writes a batch itself in one pass, repeats included, and sizes
+  // the batch it wants; the other stores read, then write.
+  const bulk = store.admin?.packedImport;
+  const batchSize = bulk ? bulk.batchSize(o.batchSize) : o.batchSize;
   let batch = Buffer.allocUnsafe(batchSize * PACKED_PAIR_BYTES);
   let count = 0;
   const inFlight = new Set<Promise<void>>();
@@ -88,8 +85,8 @@ export async function importPairs(
   let firstError: Error | undefined;
 
   const flush = async (records: Buffer, n: number) => {
-    if (store instanceof RedisStore) {
-      const c = await store.importPacked(records, n, o.overwrite);
+    if (bulk) {
+      const c = await bulk.importPacked(records, n, o.overwrite);
       r.imported += c.imported;
       r.unchanged += c.unchanged;
       r.conflicts += c.kept + c.overwritten;
