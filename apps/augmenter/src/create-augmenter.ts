@@ -3,7 +3,8 @@ import { ConfigError, readOptionFile, type OptionValues } from "@rl/cli";
 import { TwoTierCache, storageNamespace } from "@rl/cache";
 import { openCache } from "./open-cache";
 import { checkStore, openObjectStore, type ObjectStore } from "@rl/s3";
-import { defaultErrorsUri, pairRulesOf, type AUGMENTER_OPTIONS } from "./config";
+import { defaultErrorsUri, type AUGMENTER_OPTIONS } from "./config";
+import { pairRulesOf } from "./pair-rules";
 import { InferenceScheduler } from "./model/inference-scheduler";
 import { ByteBudget } from "./pipeline/byte-budget";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
@@ -33,11 +34,10 @@ export interface AugmenterInstance {
 }
 
 function openStore(flag: string, env: string, uri: string, o: AugmenterConfig): ObjectStore {
-  const region = process.env.AWS_REGION;
   try {
     return openObjectStore(uri, {
       ...(o.s3Endpoint ? { endpoint: o.s3Endpoint } : {}),
-      ...(region ? { region } : {}),
+      ...(o.awsRegion ? { region: o.awsRegion } : {}),
     });
   } catch (err) {
     throw new ConfigError(`--${flag} (or ${env}): ${(err as Error).message}`);
@@ -103,7 +103,7 @@ export async function createAugmenter(
   };
   const coordinator: Coordinator =
     site?.kind === "redis"
-      ? new RedisCoordinator(site.client, coordinated)
+      ? new RedisCoordinator(site.scripts, coordinated)
       : site?.kind === "machine"
         ? new LmdbCoordinator(site.openSpace(), coordinated)
         : new LocalCoordinator(o.workerId ?? "local");

@@ -83,14 +83,13 @@ async function main(): Promise<number> {
         }
       : parsed;
   if (command === "cache") {
-    const region = process.env.AWS_REGION;
     return runCacheCommand(
       o,
       positionals.slice(1),
       { modelVersion: sources.modelVersion !== "default" },
       {
         ...(o.s3Endpoint ? { endpoint: o.s3Endpoint } : {}),
-        ...(region ? { region } : {}),
+        ...(o.awsRegion ? { region: o.awsRegion } : {}),
       },
     );
   }
