@@ -6,6 +6,7 @@ import { openSource } from "./cache-files";
 import { assertCurrentEncoding, needArg, openCommandStore, out } from "./command-store";
 import { IMPORT_TUNING, importPairs } from "./import-pairs";
 import { formatOf, type RowFormat } from "./pair-rows";
+import { RowFileError } from "./row-file-error";
 
 /** `cache import <src>`: known (company, title, seniority) rows into the namespace, no model asked. */
 export async function importCommand(
@@ -37,6 +38,9 @@ export async function importCommand(
       maxBadFraction: o.maxBadFraction,
       ...IMPORT_TUNING,
       onProgress: (rows, bytes) => progress.set(byBytes ? bytes : rows),
+    }).catch((err: unknown) => {
+      // The bad-row lines name the file; so does a file that cannot be read on.
+      throw err instanceof RowFileError ? new Error(`${src} ${err.message}`, { cause: err }) : err;
     });
     progress.done();
     out(

@@ -7,8 +7,9 @@ import {
   type SeniorityStore,
 } from "@rl/cache";
 import { timedChunks } from "../pipeline/stream-io";
-import { readLines } from "../records/line-reader";
-import { PairRowParser, type BadRow, type RowFormat } from "./pair-rows";
+import { csvRows } from "./csv-rows";
+import { jsonlRows } from "./jsonl-rows";
+import type { BadRow, RowFormat } from "./pair-rows";
 
 export interface ImportOptions {
   format: RowFormat;
@@ -60,7 +61,6 @@ export async function importPairs(
   o: ImportOptions,
 ): Promise<ImportResult> {
   const t0 = performance.now();
-  const parser = new PairRowParser(o.format);
   const r: ImportResult = {
     rows: 0,
     imported: 0,
@@ -148,16 +148,9 @@ export async function importPairs(
     () => {},
     (n) => (bytes += n),
   );
-  outer: for await (const lines of readLines(counted, 1 << 20)) {
-    for (const l of lines) {
-      if (l.text === undefined) {
-        r.badRows += 1;
-        if (r.badSamples.length < 20)
-          r.badSamples.push({ line: l.no, reason: l.overflowBytes ? "line too long" : "invalid UTF-8" });
-        continue;
-      }
-      const parsed = parser.parse(l.text, l.no);
-      if (parsed === undefined) continue;
+  const rows = o.format === "jsonl" ? jsonlRows(counted) : csvRows(counted, o.format === "csv" ? "," : "\t");
+  outer: for await (const batchRows of rows) {
+    for (const parsed of batchRows) {
       if (!("company" in parsed)) {
         r.badRows += 1;
         if (r.badSamples.length < 20) r.badSamples.push(parsed);
@@ -169,7 +162,7 @@ export async function importPairs(
         r.badRows += 1;
         if (r.badSamples.length < 20)
           r.badSamples.push({
-            line: l.no,
+            line: parsed.line,
             reason:
               pair === "empty"
                 ? "company or title is empty after normalisation"
