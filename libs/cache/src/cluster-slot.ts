@@ -1,5 +1,7 @@
-/// <reference path="./cluster-key-slot.d.ts" />
-import calculateSlot from "cluster-key-slot";
+import { createRequire } from "node:module";
+
+/** cluster-key-slot ships no types; this is the one function it exports. */
+const calculateSlot = createRequire(import.meta.url)("cluster-key-slot") as (key: string | Buffer) => number;
 
 /** The slots of a Redis Cluster. */
 export const CLUSTER_SLOTS = 16_384;
