@@ -21,8 +21,13 @@ export const AUGMENTER_OPTIONS = {
   ),
   s3Endpoint: option.optionalUrl(
     "s3-endpoint",
-    "Custom S3 endpoint (MinIO, s3rver, LocalStack); implies path-style. Credentials and AWS_REGION come from the standard AWS chain",
+    "Custom S3 endpoint (MinIO, s3rver, LocalStack); implies path-style. Credentials come from the standard AWS chain",
     { env: "S3_ENDPOINT", schemes: ["http", "https"] },
+  ),
+  awsRegion: option.optionalString(
+    "aws-region",
+    "Region of the S3 buckets (default: the AWS SDK's chain, a profile's region, else us-east-1)",
+    { env: "AWS_REGION" },
   ),
   grpcAddr: option.string("grpc-addr", "host:port of the seniority model", {
     env: "SENIORITY_GRPC_ADDR",
@@ -303,18 +308,4 @@ export function defaultErrorsUri(modUri: string): string {
   const parent =
     cut > "s3://".length || (!trimmed.startsWith("s3://") && cut >= 0) ? trimmed.slice(0, cut) : trimmed;
   return `${parent}/errors/`;
-}
-
-/** What makes a (company, title) a usable pair, from the options: the service and the cache commands agree. */
-export function pairRulesOf(o: {
-  normalise: PairRules["normalise"];
-  maxFieldChars: number;
-  modelMaxRequestBytes: number;
-}): PairRules {
-  return {
-    normalise: o.normalise,
-    maxFieldChars: o.maxFieldChars,
-    // A pair alone must fit one request with room for the batch's own framing.
-    maxPairBytes: o.modelMaxRequestBytes - 16,
-  };
 }

@@ -4,7 +4,8 @@ import { ConfigError, readOptionFile, type OptionValues } from "@rl/cli";
 import { TwoTierCache, storageNamespace } from "@rl/cache";
 import { openCache } from "./open-cache";
 import { checkStore, openObjectStore, type ObjectStore } from "@rl/s3";
-import { defaultErrorsUri, pairRulesOf, type AUGMENTER_OPTIONS } from "./config";
+import { defaultErrorsUri, type AUGMENTER_OPTIONS } from "./config";
+import { pairRulesOf } from "./pair-rules";
 import { CoordinationFailures, InferenceScheduler, LocalPacer, SharedPacer, type Pacer } from "./inference";
 import { mountQueueDashboard } from "./operations/queue-dashboard";
 import { queueDashboardSettings } from "./operations/queue-dashboard-settings";
@@ -39,11 +40,10 @@ export interface AugmenterInstance {
 }
 
 function openStore(flag: string, env: string, uri: string, o: AugmenterConfig): ObjectStore {
-  const region = process.env.AWS_REGION;
   try {
     return openObjectStore(uri, {
       ...(o.s3Endpoint ? { endpoint: o.s3Endpoint } : {}),
-      ...(region ? { region } : {}),
+      ...(o.awsRegion ? { region: o.awsRegion } : {}),
     });
   } catch (err) {
     throw new ConfigError(`--${flag} (or ${env}): ${(err as Error).message}`);
@@ -111,7 +111,7 @@ export async function createAugmenter(
   };
   const coordinator: Coordinator =
     site?.kind === "redis"
-      ? new RedisCoordinator(site.client, coordinated)
+      ? new RedisCoordinator(site.scripts, coordinated)
       : site?.kind === "machine"
         ? new LmdbCoordinator(site.openSpace(), coordinated)
         : new SoloCoordinator(o.workerId ?? "local");

@@ -88,7 +88,6 @@ async function main(): Promise<number> {
         }
       : parsed;
   if (command === "cache") {
-    const region = process.env.AWS_REGION;
     const { runCacheCommand } = await loadCacheCommand();
     return runCacheCommand(
       o,
@@ -96,7 +95,7 @@ async function main(): Promise<number> {
       { modelVersion: sources.modelVersion !== "default" },
       {
         ...(o.s3Endpoint ? { endpoint: o.s3Endpoint } : {}),
-        ...(region ? { region } : {}),
+        ...(o.awsRegion ? { region: o.awsRegion } : {}),
       },
     );
   }

@@ -5,6 +5,9 @@ import { parseMemcachedUrl } from "./memcached-store";
 export const CACHE_URL_FORMS =
   "redis://[user:pass@]host:port[/db], rediss://... (TLS), redis-cluster://[user:pass@]host:port[,host:port...] (Redis Cluster; rediss-cluster:// for TLS), lmdb:///absolute/path, lmdb:relative/path, memcached://host:port[,host:port...], or memory:";
 
+/** The cache URL forms whose stores offer administration (export, restore, stats, drop). */
+export const ADMIN_URL_FORMS = "redis://, rediss://, redis-cluster://, rediss-cluster:// or lmdb:";
+
 /** The seed nodes and credentials of a `redis-cluster://` or `rediss-cluster://` URL. */
 export function parseRedisClusterUrl(url: string): {
   nodes: Array<{ host: string; port: number }>;

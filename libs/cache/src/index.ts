@@ -22,10 +22,18 @@ export { isSeniority } from "./seniority-store";
 export type { SeniorityStore } from "./seniority-store";
 export { MemoryStore } from "./memory-store";
 export { REDIS_LAYOUT, RedisStore, TARGET_FIELDS_PER_BUCKET, bucketCountFor } from "./redis-store";
-export type { ImportCounts, RedisClient, RedisStoreOptions } from "./redis-store";
+export type { RedisClient, RedisStoreOptions } from "./redis-store";
+export type {
+  CacheAdmin,
+  Dropped,
+  ImportCounts,
+  NamespaceStats,
+  PackedImport,
+  StoredEntry,
+} from "./cache-admin";
 export { CLUSTER_SLOTS, clusterSlot } from "./cluster-slot";
-export { groupBySlot, sendPerNode } from "./redis-calls";
-export type { SlotCall } from "./redis-calls";
+export { redisScripts } from "./redis-scripts";
+export type { LuaScript, ScriptRunner } from "./redis-scripts";
 export { LmdbStore } from "./lmdb-store";
 export { LmdbRecordSpace } from "./lmdb-record-space";
 export type { CoordinationSite, RecordSpace, RecordTxn } from "./record-space";
@@ -33,9 +41,15 @@ export { TwoTierCache } from "./two-tier-cache";
 export { L2Availability } from "./l2-availability";
 export type { L2AvailabilityEvents } from "./l2-availability";
 export type { LookupResult } from "./two-tier-cache";
-export { CACHE_URL_FORMS, parseRedisClusterUrl, redactUrl, validateCacheUrl } from "./cache-url";
+export {
+  ADMIN_URL_FORMS,
+  CACHE_URL_FORMS,
+  parseRedisClusterUrl,
+  redactUrl,
+  validateCacheUrl,
+} from "./cache-url";
 export { openSeniorityStore } from "./open-store";
 export type { OpenStoreOptions } from "./open-store";
-export { redisBucketStats, redisDrop, redisEntries, redisNamespaces } from "./redis-admin";
+export { redisAdmin, redisBucketStats, redisDrop, redisEntries, redisNamespaces } from "./redis-admin";
 export type { BucketStats } from "./redis-admin";
 export { HashRing, MemcachedStore, parseMemcachedUrl } from "./memcached-store";

@@ -5,6 +5,7 @@ import { LmdbRecordSpace } from "./lmdb-record-space";
 import { storedKey, type PairKey } from "./pair-key";
 import type { CoordinationSite } from "./record-space";
 import { isSeniority, type SeniorityStore } from "./seniority-store";
+import type { CacheAdmin } from "./cache-admin";
 
 /**
  * The embedded, persistent L2 (`lmdb:///path`): one LMDB environment, one named database per
@@ -32,6 +33,21 @@ export class LmdbStore implements SeniorityStore {
     const root = open({ path, maxDbs: 64 });
     const db = root.openDB<number, Buffer>({ name: `sen:${modelVersion}`, keyEncoding: "binary" });
     return new LmdbStore(root, db, path);
+  }
+
+  /** The cache commands' view of the namespace: one named database. */
+  get admin(): CacheAdmin {
+    return {
+      stats: async () => ({
+        created: true,
+        pairs: this.size,
+        bytes: this.storageBytes(),
+        bytesMeasure: "of B-tree pages",
+      }),
+      entries: () => this.entries(),
+      putStored: (entries) => this.setStoredMany(entries),
+      drop: async () => ({ count: await this.drop(), unit: "pairs" }),
+    };
   }
 
   async getMany(keys: readonly PairKey[]): Promise<Array<number | undefined>> {

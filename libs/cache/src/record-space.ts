@@ -1,4 +1,4 @@
-import type { RedisClient } from "./redis-store";
+import type { ScriptRunner } from "./redis-scripts";
 
 /** Reads and writes inside one {@link RecordSpace.update}. */
 export interface RecordTxn {
@@ -29,5 +29,5 @@ export interface RecordSpace {
  * cache (processes on its machine).
  */
 export type CoordinationSite =
-  | { readonly kind: "redis"; readonly client: RedisClient }
+  | { readonly kind: "redis"; readonly scripts: ScriptRunner }
   | { readonly kind: "machine"; openSpace(): RecordSpace };

@@ -1,4 +1,5 @@
 import { Cluster, type Redis } from "ioredis";
+import type { CacheAdmin } from "./cache-admin";
 import type { RedisClient, RedisStore } from "./redis-store";
 
 export interface BucketStats {
@@ -127,7 +128,14 @@ export async function redisDrop(
   onProgress: (deleted: number) => void = () => {},
   prefix = "sen",
 ): Promise<number> {
-  const ns = `${prefix}:${modelVersion}`;
+  return dropNamespace(redis, `${prefix}:${modelVersion}`, onProgress);
+}
+
+async function dropNamespace(
+  redis: RedisClient,
+  ns: string,
+  onProgress: (deleted: number) => void,
+): Promise<number> {
   let deleted = 0;
   for await (const { node, keys } of scanKeys(redis, `${ns}:*`)) {
     const buckets = keys.filter((k) => k !== `${ns}:meta`);
@@ -141,4 +149,41 @@ export async function redisDrop(
   }
   deleted += await redis.unlink(`${ns}:meta`);
   return deleted;
+}
+
+/** The cache commands' view of a Redis (or Redis Cluster) namespace. */
+export function redisAdmin(store: RedisStore): CacheAdmin {
+  return {
+    namespaces: () => redisNamespaces(store.client, store.keyPrefix),
+    stats: async () => {
+      if (!store.created) return { created: false, pairs: 0, bytes: 0, bytesMeasure: "by MEMORY USAGE" };
+      const s = await redisBucketStats(store);
+      return {
+        created: true,
+        pairs: s.pairs,
+        bytes: s.bytes,
+        bytesMeasure: "by MEMORY USAGE",
+        buckets: {
+          configured: s.bucketsConfigured,
+          used: s.bucketsUsed,
+          minFields: s.minFields,
+          avgFields: s.avgFields,
+          maxFields: s.maxFields,
+          encodings: s.encodings,
+          nonCompact: s.nonCompact,
+        },
+      };
+    },
+    entries: () => redisEntries(store),
+    putStored: (entries) => store.setStoredMany(entries),
+    drop: async (onProgress = () => {}) => ({
+      count: await dropNamespace(store.client, store.namespace, onProgress),
+      unit: "keys unlinked",
+    }),
+    packedImport: {
+      // Several pairs per bucket, so each Lua call writes a bucket with one HMGET + one HSET.
+      batchSize: (requested) => Math.min(2 ** 20, Math.max(requested, 4 * store.bucketCount)),
+      importPacked: (records, count, overwrite) => store.importPacked(records, count, overwrite),
+    },
+  };
 }

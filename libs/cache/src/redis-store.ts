@@ -3,6 +3,9 @@ import { groupBySlot, sendPerNode, type SlotCall } from "./redis-calls";
 import { PACKED_PAIR_BYTES, storedKey, type PairKey } from "./pair-key";
 import type { CoordinationSite } from "./record-space";
 import { isSeniority, type SeniorityStore } from "./seniority-store";
+import type { CacheAdmin, ImportCounts } from "./cache-admin";
+import { redisAdmin } from "./redis-admin";
+import { redisScripts } from "./redis-scripts";
 
 export interface RedisStoreOptions {
   /** Model version: the namespace. A new version starts empty; the old one can be dropped. */
@@ -79,18 +82,6 @@ return {new, same, kept, replaced}`;
 /** Pairs of one bucket per HMGET / HSET: keeps `unpack` far below Lua's 8,000-slot C stack. */
 const IMPORT_RUN = 2_000;
 
-/** What one conditional bulk write did, pair by pair. */
-export interface ImportCounts {
-  /** Pairs the namespace did not have, now written. */
-  imported: number;
-  /** Pairs it had with the same value. */
-  unchanged: number;
-  /** Pairs it had with another value, kept. */
-  kept: number;
-  /** Pairs it had with another value, replaced (overwrite). */
-  overwritten: number;
-}
-
 /** A single Redis or a Redis Cluster: the store and the admin commands work on both. */
 export type RedisClient = Redis | Cluster;
 
@@ -119,11 +110,13 @@ export class RedisStore implements SeniorityStore {
   readonly description: string;
   private buckets = 0;
   readonly namespace: string;
+  readonly keyPrefix: string;
   private readonly redis: RedisClient & ScriptCommands;
   readonly isCluster: boolean;
 
   private constructor(redis: RedisClient, options: RedisStoreOptions, description: string) {
-    this.namespace = `${options.keyPrefix ?? "sen"}:${options.modelVersion}`;
+    this.keyPrefix = options.keyPrefix ?? "sen";
+    this.namespace = `${this.keyPrefix}:${options.modelVersion}`;
     this.description = description;
     this.isCluster = redis instanceof Cluster;
     redis.defineCommand("senGet", { lua: GET_SCRIPT });
@@ -184,8 +177,15 @@ export class RedisStore implements SeniorityStore {
     return this.redis;
   }
 
+  /** Workers on any machine sharing this Redis coordinate on it, through their own scripts. */
   get coordination(): CoordinationSite {
-    return { kind: "redis", client: this.redis };
+    this.site ??= { kind: "redis", scripts: redisScripts(this.redis) };
+    return this.site;
+  }
+  private site: CoordinationSite | undefined;
+
+  get admin(): CacheAdmin {
+    return redisAdmin(this);
   }
 
   /** The bucket of a stored (8-byte) key or a full pair key. */

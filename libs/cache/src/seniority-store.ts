@@ -1,4 +1,5 @@
 import type { PairKey } from "./pair-key";
+import type { CacheAdmin } from "./cache-admin";
 import type { CoordinationSite } from "./record-space";
 
 /**
@@ -13,6 +14,8 @@ export interface SeniorityStore {
   setMany(entries: ReadonlyArray<readonly [PairKey, number]>): Promise<void>;
   /** Where the processes sharing this store can coordinate; absent when they cannot. */
   readonly coordination?: CoordinationSite;
+  /** What the cache commands need to administer the store; absent when it cannot be administered. */
+  readonly admin?: CacheAdmin;
   close(): Promise<void>;
 }
 

@@ -142,6 +142,51 @@ describe("Redis admin scans", () => {
   });
 });
 
+describe("Cache administration (the port the cache commands use)", () => {
+  const entries = (n: number) => keys(n, "adm").map((k, i) => [k.subarray(0, 8), (i % 7) + 1] as const);
+  const drain = async (it: AsyncIterable<Array<readonly [Buffer, number]>>) => {
+    const out: Array<readonly [Buffer, number]> = [];
+    for await (const page of it) out.push(...page);
+    return out.sort(([a], [b]) => Buffer.compare(a, b));
+  };
+
+  it("is offered by Redis and LMDB, which export what was restored, count it and drop it", async () => {
+    const ns = `adm-${randomUUID()}`;
+    const want = entries(50);
+    const redisStore = await RedisStore.open(new Redis(redis.url), { modelVersion: ns, expectedPairs: 1000 });
+    const lmdbStore = LmdbStore.open(join(dir, `adm-${randomUUID()}`), ns);
+    for (const [store, unit] of [
+      [redisStore, "keys unlinked"],
+      [lmdbStore, "pairs"],
+    ] as const) {
+      const admin = store.admin;
+      await admin.putStored(want);
+      expect(await drain(admin.entries())).toEqual([...want].sort(([a], [b]) => Buffer.compare(a, b)));
+      expect(await admin.stats()).toMatchObject({ created: true, pairs: 50 });
+      const dropped = await admin.drop();
+      expect(dropped.unit).toBe(unit);
+      expect(dropped.count).toBeGreaterThan(0);
+      expect(await drain(admin.entries())).toEqual([]);
+      await store.close();
+    }
+  });
+
+  it("lists Redis namespaces; memcached and memory: offer no administration", async () => {
+    const ns = `list-${randomUUID()}`;
+    const store = await RedisStore.open(new Redis(redis.url), { modelVersion: ns, expectedPairs: 1000 });
+    expect(await store.admin.namespaces?.()).toContain(ns);
+    await store.close();
+    const mem: SeniorityStore = new MemcachedStore(
+      memcached.map((m) => ({ host: "127.0.0.1", port: Number(m.address.split(":")[1]) })),
+      ns,
+    );
+    expect(mem.admin).toBeUndefined();
+    await mem.close();
+    const memory: SeniorityStore = new MemoryStore();
+    expect(memory.admin).toBeUndefined();
+  });
+});
+
 describe("Redis bulk import (importPacked)", () => {
   // Few buckets put many pairs in one bucket (the HMGET/HSET path); many buckets leave one
   // pair in most (the HSETNX path). Both must count and keep values the same way.

@@ -1,6 +1,5 @@
 import {
   PACKED_PAIR_BYTES,
-  RedisStore,
   packPair,
   toPair,
   unpackPair,
@@ -8,8 +7,9 @@ import {
   type SeniorityStore,
 } from "@rl/cache";
 import { timedChunks } from "../pipeline/stream-io";
-import { readLines } from "../records/line-reader";
-import { PairRowParser, type BadRow, type RowFormat } from "./pair-rows";
+import { csvRows } from "./csv-rows";
+import { jsonlRows } from "./jsonl-rows";
+import type { BadRow, RowFormat } from "./pair-rows";
 
 export interface ImportOptions {
   format: RowFormat;
@@ -61,7 +61,6 @@ export async function importPairs(
   o: ImportOptions,
 ): Promise<ImportResult> {
   const t0 = performance.now();
-  const parser = new PairRowParser(o.format);
   const r: ImportResult = {
     rows: 0,
     imported: 0,
@@ -74,13 +73,11 @@ export async function importPairs(
     seconds: 0,
     rowsPerSecond: 0,
   };
-  // Rows go into a packed batch (9 bytes a pair, no object per row). Redis checks and writes a
-  // batch on the server in one pass, repeats included; the other stores read, then write.
-  // A Redis batch spans a few rows per bucket at least, so big namespaces group as well.
-  const batchSize =
-    store instanceof RedisStore
-      ? Math.min(2 ** 20, Math.max(o.batchSize, 4 * store.bucketCount))
-      : o.batchSize;
+  // Rows go into a packed batch (9 bytes a pair, no object per row). A store with a packed
+  // import (Redis) checks and writes a batch itself in one pass, repeats included, and sizes
+  // the batch it wants; the other stores read, then write.
+  const bulk = store.admin?.packedImport;
+  const batchSize = bulk ? bulk.batchSize(o.batchSize) : o.batchSize;
   let batch = Buffer.allocUnsafe(batchSize * PACKED_PAIR_BYTES);
   let count = 0;
   const inFlight = new Set<Promise<void>>();
@@ -88,8 +85,8 @@ export async function importPairs(
   let firstError: Error | undefined;
 
   const flush = async (records: Buffer, n: number) => {
-    if (store instanceof RedisStore) {
-      const c = await store.importPacked(records, n, o.overwrite);
+    if (bulk) {
+      const c = await bulk.importPacked(records, n, o.overwrite);
       r.imported += c.imported;
       r.unchanged += c.unchanged;
       r.conflicts += c.kept + c.overwritten;
@@ -151,16 +148,9 @@ export async function importPairs(
     () => {},
     (n) => (bytes += n),
   );
-  outer: for await (const lines of readLines(counted, 1 << 20)) {
-    for (const l of lines) {
-      if (l.text === undefined) {
-        r.badRows += 1;
-        if (r.badSamples.length < 20)
-          r.badSamples.push({ line: l.no, reason: l.overflowBytes ? "line too long" : "invalid UTF-8" });
-        continue;
-      }
-      const parsed = parser.parse(l.text, l.no);
-      if (parsed === undefined) continue;
+  const rows = o.format === "jsonl" ? jsonlRows(counted) : csvRows(counted, o.format === "csv" ? "," : "\t");
+  outer: for await (const batchRows of rows) {
+    for (const parsed of batchRows) {
       if (!("company" in parsed)) {
         r.badRows += 1;
         if (r.badSamples.length < 20) r.badSamples.push(parsed);
@@ -172,7 +162,7 @@ export async function importPairs(
         r.badRows += 1;
         if (r.badSamples.length < 20)
           r.badSamples.push({
-            line: l.no,
+            line: parsed.line,
             reason:
               pair === "empty"
                 ? "company or title is empty after normalisation"

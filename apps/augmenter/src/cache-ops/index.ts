@@ -1,4 +1,4 @@
 export { IMPORT_TUNING, importPairs } from "./import-pairs";
 export type { ImportOptions, ImportResult } from "./import-pairs";
 export { warmCache } from "./warm-cache";
-export { formatOf, PairRowParser } from "./pair-rows";
+export { formatOf } from "./pair-rows";

@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redisScripts } from "@rl/cache";
 import { startLocalRedis, type LocalRedisServer } from "@rl/cache/testing";
 import { RedisCoordinator, type RedisCoordinatorOptions } from "./redis-coordinator";
 
@@ -20,7 +21,7 @@ function workers(n: number, o: Partial<RedisCoordinatorOptions> = {}): RedisCoor
   return Array.from({ length: n }, (_, i) => {
     const c = new Redis(redis.url);
     clients.push(c);
-    return new RedisCoordinator(c, {
+    return new RedisCoordinator(redisScripts(c), {
       modelVersion: `v${deployment}`,
       rawLocation: `s3://b/raw-${deployment}/`,
       modelAddress: `model-${deployment}:50051`,
@@ -48,7 +49,7 @@ describe("RedisCoordinator (real redis-server)", () => {
     await a!.close(); // killed: the lease stays until its TTL
     const client = new Redis(redis.url);
     clients.push(client);
-    const again = new RedisCoordinator(client, {
+    const again = new RedisCoordinator(redisScripts(client), {
       modelVersion: "restart",
       rawLocation: `s3://b/raw-${deployment}/`,
       modelAddress: "m",

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { groupBySlot, sendPerNode, type RedisClient, type SlotCall } from "@rl/cache";
+import type { LuaScript, ScriptRunner } from "@rl/cache";
 import {
   renewedLease,
   shortHash,
@@ -16,32 +16,35 @@ export interface RedisCoordinatorOptions extends CoordinationOptions {
 
 // KEYS[1]: lease; ARGV: token, ttl, this worker's id + ":". Takes the lease when it is free or
 // held by an earlier life of this worker (same WORKER_ID: that process is gone): 1, else 0.
-const ACQUIRE =
-  "local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, #ARGV[3]) ~= ARGV[3] then return 0 end redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1";
+const ACQUIRE: LuaScript = {
+  name: "senAcquire",
+  lua: "local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, #ARGV[3]) ~= ARGV[3] then return 0 end redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1",
+};
 // KEYS[1]: lease; ARGV: token, ttl. Renews when still ours: 1, else 0.
-const RENEW =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+const RENEW: LuaScript = {
+  name: "senRenew",
+  lua: "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
+};
 // KEYS: leases or claims; ARGV[1]: token. Deletes those still ours.
-const RELEASE =
-  "local n = 0 for i = 1, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[1] then n = n + redis.call('DEL', KEYS[i]) end end return n";
+const RELEASE: LuaScript = {
+  name: "senRelease",
+  lua: "local n = 0 for i = 1, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[1] then n = n + redis.call('DEL', KEYS[i]) end end return n",
+};
 // KEYS: pair claims; ARGV: token, ttl. Per key 1 when claimed (or already ours, refreshed), 0 when another's.
-const CLAIM =
-  "local out = {} for i = 1, #KEYS do if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then out[i] = 1 elseif redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('PEXPIRE', KEYS[i], ARGV[2]) out[i] = 1 else out[i] = 0 end end return out";
+const CLAIM: LuaScript = {
+  name: "senClaim",
+  lua: "local out = {} for i = 1, #KEYS do if redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2]) then out[i] = 1 elseif redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('PEXPIRE', KEYS[i], ARGV[2]) out[i] = 1 else out[i] = 0 end end return out",
+};
 // GCRA on Redis's clock. KEYS[1]: the model's schedule; ARGV: pairs, pairs per second. Returns the
 // ms to wait before sending: the send times of all workers are spaced as one paced sender's.
-const RESERVE = `local t = redis.call('TIME') local now = t[1] * 1000 + t[2] / 1000
+const RESERVE: LuaScript = {
+  name: "senReserve",
+  lua: `local t = redis.call('TIME') local now = t[1] * 1000 + t[2] / 1000
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0') if tat < now then tat = now end
 local nxt = tat + tonumber(ARGV[1]) * 1000 / tonumber(ARGV[2])
 redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.ceil(nxt - now) + 60000)
-return string.format('%.3f', tat - now)`;
-
-interface CoordinationCommands {
-  senAcquire(key: string, token: string, ttl: number, owner: string): Promise<number>;
-  senRenew(key: string, token: string, ttl: number): Promise<number>;
-  senRelease(numKeys: number, ...args: string[]): Promise<number>;
-  senClaim(numKeys: number, ...args: string[]): Promise<number[]>;
-  senReserve(key: string, n: number, rate: number): Promise<string>;
-}
+return string.format('%.3f', tat - now)`,
+};
 
 /**
  * Coordination on the Redis (or Redis Cluster) that holds the cache, with Redis's own
@@ -52,7 +55,6 @@ interface CoordinationCommands {
 export class RedisCoordinator implements Coordinator {
   readonly shared = true;
   readonly workerId: string;
-  private readonly redis: RedisClient & CoordinationCommands;
   private readonly prefix: string;
   private readonly claimPrefix: string;
   private readonly rateKey: string;
@@ -61,7 +63,7 @@ export class RedisCoordinator implements Coordinator {
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
-    redis: RedisClient,
+    private readonly scripts: ScriptRunner,
     private readonly o: RedisCoordinatorOptions,
   ) {
     this.workerId = o.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -71,12 +73,6 @@ export class RedisCoordinator implements Coordinator {
     this.rateKey = `${p}:rate:${shortHash(o.modelAddress)}`;
     this.leaseMs = o.fileLeaseMs ?? 60_000;
     this.claimMs = o.pairClaimMs ?? 120_000;
-    redis.defineCommand("senAcquire", { numberOfKeys: 1, lua: ACQUIRE });
-    redis.defineCommand("senRenew", { numberOfKeys: 1, lua: RENEW });
-    redis.defineCommand("senRelease", { lua: RELEASE });
-    redis.defineCommand("senClaim", { lua: CLAIM });
-    redis.defineCommand("senReserve", { numberOfKeys: 1, lua: RESERVE });
-    this.redis = redis as RedisClient & CoordinationCommands;
   }
 
   leaseKey(key: string, etag: string): string {
@@ -86,12 +82,13 @@ export class RedisCoordinator implements Coordinator {
   async leaseFile(key: string, etag: string): Promise<FileLease | undefined> {
     const k = this.leaseKey(key, etag);
     const token = `${this.workerId}:${randomBytes(4).toString("hex")}`;
-    if ((await this.redis.senAcquire(k, token, this.leaseMs, `${this.workerId}:`)) !== 1) return undefined;
+    if (Number(await this.scripts.run(ACQUIRE, [k], [token, this.leaseMs, `${this.workerId}:`])) !== 1)
+      return undefined;
     return renewedLease({
       leaseMs: this.leaseMs,
-      renew: async () => (await this.redis.senRenew(k, token, this.leaseMs)) === 1,
+      renew: async () => Number(await this.scripts.run(RENEW, [k], [token, this.leaseMs])) === 1,
       release: async () => {
-        await this.redis.senRelease(1, k, token);
+        await this.scripts.run(RELEASE, [k], [token]);
       },
       timers: this.timers,
       onRenewError: (err) => this.o.onWarning?.(`cannot renew the lease on ${key}`, err),
@@ -99,7 +96,7 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async reserveModelPairs(n: number): Promise<number> {
-    return Math.max(0, Number(await this.redis.senReserve(this.rateKey, n, this.o.pairsPerSecond)));
+    return Math.max(0, Number(await this.scripts.run(RESERVE, [this.rateKey], [n, this.o.pairsPerSecond])));
   }
 
   private claimKeys(keys: readonly Buffer[]): string[] {
@@ -108,39 +105,18 @@ export class RedisCoordinator implements Coordinator {
     return keys.map((k) => `${this.claimPrefix}:${k.toString("hex")}`);
   }
 
-  private async perSlot<R>(
-    names: string[],
-    call: (part: string[]) => SlotCall["call"],
-  ): Promise<Array<{ part: number[]; result: R }>> {
-    const parts = groupBySlot(
-      this.redis,
-      names.map((n, i) => ({ n, i })),
-      (x) => x.n,
-    );
-    const calls: SlotCall[] = parts.map(({ slot, items }) => ({ slot, call: call(items.map((x) => x.n)) }));
-    const results = await sendPerNode(this.redis, calls);
-    return parts.map(({ items }, j) => ({ part: items.map((x) => x.i), result: results[j] as R }));
-  }
-
   async claimPairs(keys: readonly Buffer[]): Promise<boolean[]> {
     const out = new Array<boolean>(keys.length).fill(false);
     if (keys.length === 0) return out;
-    const names = this.claimKeys(keys);
-    const res = await this.perSlot<number[]>(
-      names,
-      (part) => (c: CoordinationCommands) =>
-        c.senClaim(part.length, ...part, this.workerId, String(this.claimMs)),
-    );
-    for (const { part, result } of res) part.forEach((i, j) => (out[i] = result[j] === 1));
+    const parts = await this.scripts.runPerSlot(CLAIM, this.claimKeys(keys), [this.workerId, this.claimMs]);
+    for (const { indexes, result } of parts)
+      indexes.forEach((i, j) => (out[i] = (result as number[])[j] === 1));
     return out;
   }
 
   async releasePairs(keys: readonly Buffer[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.perSlot<number>(
-      this.claimKeys(keys),
-      (part) => (c: CoordinationCommands) => c.senRelease(part.length, ...part, this.workerId),
-    );
+    await this.scripts.runPerSlot(RELEASE, this.claimKeys(keys), [this.workerId]);
   }
 
   async close(): Promise<void> {
