@@ -46,9 +46,11 @@ describe("InferenceScheduler", () => {
       maxInFlight: 4,
     });
     await Promise.all(Array.from({ length: 2000 }, (_, i) => value(s.request(pair(i)))));
-    const gaps = calls.slice(1).map((c, i) => c.at - (calls[i]?.at ?? 0));
-    // 500 pairs at 5000/s: one batch every 100 ms.
-    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(95);
+    // 500 pairs at 5000/s: one batch every 100 ms, on an absolute schedule: a batch sent late
+    // (a loaded machine) does not push the next ones back, so consecutive gaps may be shorter,
+    // but the i-th batch never goes before its slot.
+    const first = calls[0]?.at ?? 0;
+    calls.forEach((c, i) => expect(c.at - first).toBeGreaterThanOrEqual(i * 100 - 5));
   });
 
   it("paces batches at the model's rate, neither slower nor faster (fake clock)", async () => {
