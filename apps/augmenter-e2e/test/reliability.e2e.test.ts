@@ -315,10 +315,8 @@ describe("S3 faults", () => {
       await sleep(3000);
       expect(p.child.exitCode).toBe(null);
       const out = await s.store("mod").head(big);
-      if (out) {
-        const outLines = (await readText(s.store("mod"), big)).split("\n").filter(Boolean);
-        expect(outLines.length).toBe(30_000);
-      }
+      const outLines = out ? (await readText(s.store("mod"), big)).split("\n").filter(Boolean).length : 0;
+      expect([0, 30_000], "no output, or a whole one").toContain(outLines);
       console.info(
         `[reliability] input deleted mid-way: ${out ? "its output completed whole" : "no output written"}`,
       );

@@ -14,6 +14,7 @@ import {
   scenario,
   spawnAugmenter,
   startEnv,
+  untilStarting,
   type E2eEnvironment,
 } from "./env";
 
@@ -131,12 +132,7 @@ describe("security basics", () => {
     const s = await scenario(env);
     const p = spawnAugmenter(["serve"], augmenterEnv(env, s, { HTTP_PORT: "0", CACHE_URL: "memory:" }));
     try {
-      const port = await new Promise<number>((resolve) =>
-        p.lines.on("line", (l) => {
-          const m = JSON.parse(l) as { msg?: string; httpPort?: number };
-          if (m.msg === "augmenter starting" && m.httpPort) resolve(m.httpPort);
-        }),
-      );
+      const port = await untilStarting(p);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       const others = Object.values(networkInterfaces())
         .flat()
