@@ -8,6 +8,8 @@ const projects = [
   ["@rl/s3", "libs/s3"],
   ["@rl/cache", "libs/cache"],
   ["@rl/cli", "libs/cli"],
+  ["@rl/random", "libs/random"],
+  ["@rl/metrics", "libs/metrics"],
   ["mock-seniority-server", "apps/mock-seniority-server"],
   ["sample-generator", "apps/sample-generator"],
   ["augmenter", "apps/augmenter"],

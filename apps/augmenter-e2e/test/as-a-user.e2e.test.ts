@@ -1,13 +1,8 @@
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { seededSeniority } from "mock-seniority-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyOutputs } from "tools/verify-outputs";
-import { SEED, mockStats, scenario, startEnv, type TestEnvironment } from "./env";
+import { mockStats, readJson, root, scenario, startEnv, verifySeeded, type TestEnvironment } from "./env";
 
-const root = fileURLToPath(new URL("../../..", import.meta.url));
 const run = promisify(execFile);
 let env: TestEnvironment;
 beforeAll(async () => {
@@ -64,16 +59,11 @@ describe("the whole flow, as a user runs it", () => {
       },
     );
     expect(stdout).toMatch(/files\s+6 done, 0 failed/);
-    const r = JSON.parse(await readFile(report, "utf8")) as {
-      totals: { records: number; outputLines: number; deadLetters: number };
-    };
+    const r = await readJson<{ totals: { records: number; outputLines: number; deadLetters: number } }>(
+      report,
+    );
     expect(r.totals).toMatchObject({ records: 30_000, outputLines: 30_000, deadLetters: 0 });
-    const v = await verifyOutputs({
-      raw: s.store("raw"),
-      mod: s.store("mod"),
-      normalise: "default",
-      expected: (c, t) => seededSeniority(SEED, c, t),
-    });
+    const v = await verifySeeded(s);
     expect(v).toMatchObject({ files: 6, linesChecked: 30_000, mismatches: [], missingOutputs: [] });
     const stats = mockStats(env);
     expect(stats.pairsReceived).toBe(v.distinctPairs);

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { text } from "node:stream/consumers";
 import {
   DEFAULT_GENERATE_OPTIONS,
   generateSamples,
@@ -12,8 +11,7 @@ import { seededSeniority } from "mock-seniority-server";
 import type { ObjectStore } from "@rl/s3";
 import { startLocalMemcached } from "@rl/cache/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { verifyOutputs } from "tools/verify-outputs";
-import { SEED, mockStats, scenario, startEnv, type TestEnvironment } from "./env";
+import { SEED, mockStats, readText, scenario, startEnv, verifySeeded, type TestEnvironment } from "./env";
 
 let env: TestEnvironment;
 beforeAll(async () => {
@@ -46,12 +44,7 @@ describe("augmenter against redis-server, s3rver and the mock model", () => {
       outputLines: 200_000,
       deadLetters: 0,
     });
-    const v = await verifyOutputs({
-      raw: s.store("raw"),
-      mod: s.store("mod"),
-      normalise: "default",
-      expected,
-    });
+    const v = await verifySeeded(s);
     expect(v).toMatchObject({
       files: 10,
       linesChecked: 200_000,
@@ -107,7 +100,7 @@ describe("augmenter against redis-server, s3rver and the mock model", () => {
     const half = summary.keys.slice(5);
     const removed = new Map<string, string>();
     for (const k of half) {
-      removed.set(k, await text(await raw.get(k)));
+      removed.set(k, await readText(raw, k));
       await raw.delete(k);
     }
     const first = await s.run();
@@ -122,7 +115,7 @@ describe("augmenter against redis-server, s3rver and the mock model", () => {
     await raw.put(half[0] as string, '{"company":"Acme","title":"CEO"}\n');
     const third = await s.run();
     expect(third.files.map((f) => f.key)).toEqual([half[0]]);
-    expect(await text(await s.store("mod").get(half[0] as string))).toBe(
+    expect(await readText(s.store("mod"), half[0] as string)).toBe(
       `{"company":"Acme","title":"CEO","seniority":${expected("Acme", "CEO")}}\n`,
     );
   }, 60_000);
@@ -137,7 +130,7 @@ describe("augmenter against redis-server, s3rver and the mock model", () => {
     expect(report.ignoredKeys).toEqual(["notes.txt"]);
     for (const f of report.files) expect(f.records).toBe(f.outputLines + f.deadLetters);
     expect(report.totals.records).toBe(gz.records);
-    const deadText = await text(await s.store("errors").get((gz.keys[0] as string).replace(/\.gz$/, "")));
+    const deadText = await readText(s.store("errors"), (gz.keys[0] as string).replace(/\.gz$/, ""));
     const dead = deadText
       .trim()
       .split("\n")
@@ -148,7 +141,7 @@ describe("augmenter against redis-server, s3rver and the mock model", () => {
       expect(d.line).toBeGreaterThan(0);
       expect(d.reason).toMatch(/invalid JSON|not a JSON object|not closed/);
     }
-    const v = await verifyOutputs({ raw, mod: s.store("mod"), normalise: "default", expected });
+    const v = await verifySeeded(s);
     expect(v.mismatches).toEqual([]);
     expect(v.linesChecked).toBeGreaterThan(3_500);
   }, 60_000);

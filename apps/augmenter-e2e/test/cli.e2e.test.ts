@@ -3,7 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMockSeniorityServer } from "mock-seniority-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { augmenterEnv, spawnAugmenter as augmenter, scenario, startEnv, type TestEnvironment } from "./env";
+import {
+  augmenterEnv,
+  spawnAugmenter as augmenter,
+  scenario,
+  startEnv,
+  until,
+  untilStarting,
+  type Scenario,
+  type TestEnvironment,
+} from "./env";
 
 let env: TestEnvironment;
 beforeAll(async () => {
@@ -14,16 +23,10 @@ afterAll(async () => env.stop());
 /** `augmenter serve` with its HTTP port, once it has said it is starting. */
 async function serve(args: string[], extraEnv: Record<string, string>) {
   const p = augmenter(["serve", ...args], extraEnv);
-  const httpPort = await new Promise<number>((resolve) =>
-    p.lines.on("line", (l) => {
-      const m = JSON.parse(l) as { msg?: string; httpPort?: number };
-      if (m.msg === "augmenter starting" && m.httpPort) resolve(m.httpPort);
-    }),
-  );
-  return { p, httpPort };
+  return { p, httpPort: await untilStarting(p) };
 }
 
-const envFor = (s: Awaited<ReturnType<typeof scenario>>, grpcAddr = env.model.address) =>
+const envFor = (s: Scenario, grpcAddr = env.model.address) =>
   augmenterEnv(env, s, { SENIORITY_GRPC_ADDR: grpcAddr });
 
 describe("augmenter CLI", () => {
@@ -31,10 +34,12 @@ describe("augmenter CLI", () => {
     const s = await scenario(env);
     const { p, httpPort } = await serve(["--poll-interval-ms", "200", "--http-port", "0"], envFor(s));
     await s.store("raw").put("1721183880.jsonl", '{"company":"Acme","title":"CEO"}\n');
-    const deadline = Date.now() + 20_000;
-    while (!(await s.store("mod").head("1721183880.jsonl")) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
-    expect(await s.store("mod").head("1721183880.jsonl")).toBeDefined();
+    await until(
+      "the output",
+      async () => (await s.store("mod").head("1721183880.jsonl")) !== undefined,
+      20_000,
+      p.err,
+    );
     const base = `http://127.0.0.1:${httpPort}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);

@@ -1,45 +1,40 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { text } from "node:stream/consumers";
-import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
 import { seededSeniority } from "mock-seniority-server";
 import { startLocalRedis } from "@rl/cache/testing";
 import type { RunReport } from "augmenter";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyOutputs } from "tools/verify-outputs";
 import {
   SEED,
   augmenterEnv,
-  countObjects,
+  generateClean,
   mockStats,
+  readText,
   scenario,
   sleep,
   spawnAugmenter,
   startEnv,
-  until,
-  type TestEnvironment,
+  untilOutputs,
+  verifySeeded,
+  type E2eEnvironment,
+  type Scenario,
 } from "./env";
 
 // Issue 11: at the edges (huge fields, requests past the model's message limit, L2 gone
 // mid-run) no posting gets another pair's value, none is lost, and no pair is paid for twice.
-let env: TestEnvironment;
-let dir: string;
+let env: E2eEnvironment;
 beforeAll(async () => {
-  env = await startEnv();
-  dir = await mkdtemp(join(tmpdir(), "edges-"));
+  env = await startEnv("edges");
 });
-afterAll(async () => {
-  await env.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => env.stop());
 
 const sen = (c: string, t: string) => seededSeniority(SEED, c, t);
 const line = (c: string, t: string) => JSON.stringify({ company: c, title: t });
 const spliced = (l: string, v: number | null) => `${l.slice(0, -1)},"seniority":${v}}`;
 
-async function runWithReport(s: Awaited<ReturnType<typeof scenario>>, extra: Record<string, string>) {
-  const reportPath = join(dir, `${s.id}-${Math.random().toString(36).slice(2)}.json`);
+async function runWithReport(s: Scenario, extra: Record<string, string>) {
+  const reportPath = join(env.dir, `${s.id}-${Math.random().toString(36).slice(2)}.json`);
   const p = spawnAugmenter(["run", "--report", reportPath], augmenterEnv(env, s, extra));
   const code = await p.exited;
   const body = await readFile(reportPath, "utf8").catch(() => {
@@ -62,7 +57,7 @@ describe("fields past the limits", () => {
     env.model.resetStats();
     const { code, p, report } = await runWithReport(s, { HTTP_PORT: "-1" });
     expect(code, p.err()).toBe(0);
-    const out = (await text(await s.store("mod").get("1721183900.jsonl"))).trimEnd().split("\n");
+    const out = (await readText(s.store("mod"), "1721183900.jsonl")).trimEnd().split("\n");
     expect(out).toEqual([
       spliced(lines[0] as string, sen("Acme", "x".repeat(1000))),
       spliced(lines[1] as string, null),
@@ -70,7 +65,7 @@ describe("fields past the limits", () => {
       spliced(lines[3] as string, sen("Acme", "CEO")),
       spliced(lines[4] as string, null),
     ]);
-    expect(report?.files[0]?.nullSeniorityBy).toEqual({
+    expect(report.files[0]?.nullSeniorityBy).toEqual({
       missing: 0,
       empty: 1,
       "too-long": 2,
@@ -94,19 +89,19 @@ describe("fields past the limits", () => {
       MODEL_MAX_ATTEMPTS: "1", // a request the model refuses would fail its files at once
     });
     expect(code, p.err()).toBe(0);
-    expect(report?.totals.failedFiles).toBe(0);
-    const out1 = (await text(await s.store("mod").get("1721183901.jsonl"))).trimEnd().split("\n");
+    expect(report.totals.failedFiles).toBe(0);
+    const out1 = (await readText(s.store("mod"), "1721183901.jsonl")).trimEnd().split("\n");
     expect(out1.slice(0, 6)).toEqual(
       big.map((l) => spliced(l, sen("Acme", (JSON.parse(l) as { title: string }).title))),
     );
     expect(out1[6]).toBe(spliced(tooBig, null));
-    const out2 = (await text(await s.store("mod").get("1721183902.jsonl"))).trimEnd().split("\n");
+    const out2 = (await readText(s.store("mod"), "1721183902.jsonl")).trimEnd().split("\n");
     expect(out2).toEqual(small.map((l, i) => spliced(l, sen("Innocent", `Engineer ${i}`))));
-    expect(report?.files.find((f) => f.key === "1721183901.jsonl")?.nullSeniorityBy["too-large"]).toBe(1);
+    expect(report.files.find((f) => f.key === "1721183901.jsonl")?.nullSeniorityBy["too-large"]).toBe(1);
     const mock = mockStats(env);
-    expect(mock?.pairsReceived).toBe(56);
+    expect(mock.pairsReceived).toBe(56);
     // ≤ 3 one-megabyte titles fit under 4,000,000 bytes: 6 titles took at least 2 requests.
-    expect(report?.model.rpcs).toBeGreaterThanOrEqual(2);
+    expect(report.model.rpcs).toBeGreaterThanOrEqual(2);
   }, 120_000);
 });
 
@@ -117,13 +112,7 @@ describe("L2 gone mid-run", () => {
     let redis = await startLocalRedis({ dir: dataDir, extraArgs: aof });
     const port = redis.port;
     const s = await scenario(env);
-    await generateSamples(s.store("raw"), {
-      ...DEFAULT_GENERATE_OPTIONS,
-      total: 12_000,
-      split: 1000,
-      seed: seedFromText("edges-redis-down"),
-      badRate: 0,
-    });
+    await generateClean(s.store("raw"), 12, 1000, "edges-redis-down");
     env.model.resetStats();
     const p = spawnAugmenter(
       ["serve"],
@@ -136,7 +125,7 @@ describe("L2 gone mid-run", () => {
       }),
     );
     try {
-      await until("1 output", async () => (await countObjects(s.store("mod"))) >= 1, 60_000, p.err);
+      await untilOutputs(s, { atLeast: 1 }, 60_000, p.err);
       await redis.stop();
       // Batches already out may still come back; after that nothing new goes to the model.
       await sleep(2500);
@@ -145,7 +134,7 @@ describe("L2 gone mid-run", () => {
       expect(mockStats(env).pairsReceived, "pairs sent while L2 was down").toBe(atStop);
       expect(p.child.exitCode).toBe(null);
       redis = await startLocalRedis({ dir: dataDir, extraArgs: aof, port });
-      await until("all 12 outputs", async () => (await countObjects(s.store("mod"))) === 12, 120_000, p.err);
+      await untilOutputs(s, { all: 12 }, 120_000, p.err);
       const logs = p.out();
       expect(logs).toMatch(
         /L2 cache unreachable \(CACHE_URL=redis:\/\/127\.0\.0\.1:\d+\): model calls paused/,
@@ -153,19 +142,14 @@ describe("L2 gone mid-run", () => {
       expect(logs.match(/L2 cache unreachable/g)).toHaveLength(1);
       expect(logs).toMatch(/L2 cache answers again/);
       expect(logs).not.toMatch(/"msg":"file failed/);
-      const v = await verifyOutputs({
-        raw: s.store("raw"),
-        mod: s.store("mod"),
-        normalise: "default",
-        expected: (c, t) => seededSeniority(SEED, c, t),
-      });
+      const v = await verifySeeded(s);
       expect(v).toMatchObject({ linesChecked: 12_000, mismatches: [], missingOutputs: [] });
       const mock = mockStats(env);
       console.info(
-        `[edges] Redis down mid-run: model pairs received ${mock?.pairsReceived}, distinct ${v.distinctPairs}, received more than once ${mock?.pairsReceivedMoreThanOnce}`,
+        `[edges] Redis down mid-run: model pairs received ${mock.pairsReceived}, distinct ${v.distinctPairs}, received more than once ${mock.pairsReceivedMoreThanOnce}`,
       );
-      expect(mock?.pairsReceivedMoreThanOnce).toBe(0);
-      expect(mock?.pairsReceived).toBe(v.distinctPairs);
+      expect(mock.pairsReceivedMoreThanOnce).toBe(0);
+      expect(mock.pairsReceived).toBe(v.distinctPairs);
       p.child.kill("SIGTERM");
       expect(await p.exited).toBe(0);
       // Every answer reached Redis: a fresh run over the same inputs asks the model nothing.
@@ -186,13 +170,7 @@ describe("L2 gone mid-run", () => {
   it("SIGTERM while Redis is down: serve stops within SHUTDOWN_GRACE_MS (plus a few seconds), not minutes", async () => {
     const redis = await startLocalRedis({});
     const s = await scenario(env);
-    await generateSamples(s.store("raw"), {
-      ...DEFAULT_GENERATE_OPTIONS,
-      total: 8000,
-      split: 1000,
-      seed: seedFromText("edges-sigterm"),
-      badRate: 0,
-    });
+    await generateClean(s.store("raw"), 8, 1000, "edges-sigterm");
     const p = spawnAugmenter(
       ["serve"],
       augmenterEnv(env, s, {
@@ -204,7 +182,7 @@ describe("L2 gone mid-run", () => {
       }),
     );
     try {
-      await until("1 output", async () => (await countObjects(s.store("mod"))) >= 1, 60_000, p.err);
+      await untilOutputs(s, { atLeast: 1 }, 60_000, p.err);
       await redis.stop();
       await sleep(1500);
       const t0 = Date.now();

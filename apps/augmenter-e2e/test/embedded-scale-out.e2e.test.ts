@@ -1,34 +1,26 @@
-import { readFile, rm, mkdtemp } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
-import { seededSeniority } from "mock-seniority-server";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { verifyOutputs } from "tools/verify-outputs";
 import {
-  SEED,
   augmenterEnv,
+  generateClean,
   mockStats,
+  readJson,
   scenario,
   spawnAugmenter,
   startEnv,
-  type TestEnvironment,
+  verifySeeded,
+  type E2eEnvironment,
 } from "./env";
 
 // Issue 11, item 7: two processes on one machine over one embedded (LMDB) cache, as a cron run
 // and a manual run overlap. With default settings both finish (a `run` binds no metrics port it
 // was not asked for), each file is done by one of them and each pair is inferred once.
-let env: TestEnvironment;
-let dir: string;
+let env: E2eEnvironment;
 beforeAll(async () => {
-  env = await startEnv();
-  dir = await mkdtemp(join(tmpdir(), "embedded-scale-out-"));
+  env = await startEnv("embedded-scale-out");
 });
-afterAll(async () => {
-  await env.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => env.stop());
 beforeEach(() => env.model.resetStats());
 
 interface WorkerReport {
@@ -38,27 +30,16 @@ interface WorkerReport {
 describe("two processes on one machine sharing an lmdb: cache", () => {
   it("two `run --once` at once, default HTTP settings: both exit 0, every line right, each pair inferred once", async () => {
     const s = await scenario(env);
-    await generateSamples(s.store("raw"), {
-      ...DEFAULT_GENERATE_OPTIONS,
-      total: 20_000,
-      split: 1000,
-      seed: seedFromText("embedded-scale-out"),
-      badRate: 0,
-    });
+    await generateClean(s.store("raw"), 20, 1000, "embedded-scale-out");
     // Not HTTP_PORT: the default (9465) is what overlapping runs would collide on.
-    const runEnv = augmenterEnv(env, s, { CACHE_URL: `lmdb:${join(dir, s.id)}`, LOG_LEVEL: "warn" });
+    const runEnv = augmenterEnv(env, s, { CACHE_URL: `lmdb:${join(env.dir, s.id)}`, LOG_LEVEL: "warn" });
     const runs = [1, 2].map((i) =>
-      spawnAugmenter(["run", "--once", "--report", join(dir, `${s.id}-${i}.json`)], runEnv),
+      spawnAugmenter(["run", "--once", "--report", join(env.dir, `${s.id}-${i}.json`)], runEnv),
     );
     const codes = await Promise.all(runs.map((r) => r.exited));
     expect(codes, runs.map((r) => r.err()).join("\n")).toEqual([0, 0]);
 
-    const v = await verifyOutputs({
-      raw: s.store("raw"),
-      mod: s.store("mod"),
-      normalise: "default",
-      expected: (c, t) => seededSeniority(SEED, c, t),
-    });
+    const v = await verifySeeded(s);
     expect(v).toMatchObject({
       linesChecked: 20_000,
       linesNotComparable: 0,
@@ -66,19 +47,17 @@ describe("two processes on one machine sharing an lmdb: cache", () => {
       missingOutputs: [],
     });
     const reports = await Promise.all(
-      [1, 2].map(
-        async (i) => JSON.parse(await readFile(join(dir, `${s.id}-${i}.json`), "utf8")) as WorkerReport,
-      ),
+      [1, 2].map((i) => readJson<WorkerReport>(join(env.dir, `${s.id}-${i}.json`))),
     );
     const done = reports.map((r) => r.files.filter((f) => f.status === "done").map((f) => f.key));
     const mock = mockStats(env);
     console.info(
-      `[embedded-scale-out] files done per process ${done.map((d) => d.length).join(" + ")}; model pairs received ${mock?.pairsReceived}, distinct pairs ${v.distinctPairs}, received more than once ${mock?.pairsReceivedMoreThanOnce}`,
+      `[embedded-scale-out] files done per process ${done.map((d) => d.length).join(" + ")}; model pairs received ${mock.pairsReceived}, distinct pairs ${v.distinctPairs}, received more than once ${mock.pairsReceivedMoreThanOnce}`,
     );
     expect(done.flat().length).toBe(20);
     expect(new Set(done.flat()).size).toBe(20);
-    expect(mock?.pairsReceived).toBe(v.distinctPairs);
-    expect(mock?.pairsReceivedMoreThanOnce).toBe(0);
+    expect(mock.pairsReceived).toBe(v.distinctPairs);
+    expect(mock.pairsReceivedMoreThanOnce).toBe(0);
   }, 180_000);
 
   it("`serve` on a port in use exits 2 with a message naming HTTP_PORT", async () => {
@@ -90,7 +69,7 @@ describe("two processes on one machine sharing an lmdb: cache", () => {
     try {
       const p = spawnAugmenter(
         ["serve"],
-        augmenterEnv(env, s, { CACHE_URL: `lmdb:${join(dir, s.id)}`, HTTP_PORT: String(port) }),
+        augmenterEnv(env, s, { CACHE_URL: `lmdb:${join(env.dir, s.id)}`, HTTP_PORT: String(port) }),
       );
       expect(await p.exited).toBe(2);
       expect(p.err()).toMatch(new RegExp(`augmenter: cannot listen on 127\\.0\\.0\\.1:${port} .*HTTP_PORT`));

@@ -1,11 +1,18 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { text } from "node:stream/consumers";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
+import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
+import { seededSeniority } from "mock-seniority-server";
+import { verifyOutputs } from "tools/verify-outputs";
 import { parseOptions } from "@rl/cli";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { S3ObjectStore, createS3Client } from "@rl/s3";
+import { S3ObjectStore, createS3Client, type ObjectStore } from "@rl/s3";
 import { AUGMENTER_OPTIONS, createAugmenter, type AugmenterConfig } from "augmenter";
 import { startTestEnvironment, type TestEnvironment } from "tools/test-env";
 
@@ -14,16 +21,33 @@ export const SEED = "e2e-seed";
 
 export type { TestEnvironment };
 
-/** Redis, an S3 server and the model: from the environment, testcontainers or local processes. */
-export async function startEnv(): Promise<TestEnvironment> {
+/** A test file's environment; `dir` is its scratch directory ("" when none was asked for). */
+export type E2eEnvironment = TestEnvironment & { dir: string };
+
+/**
+ * Redis, an S3 server and the model: from the environment, testcontainers or local processes.
+ * With `scratch`, also a temporary directory named after it; `stop()` removes it.
+ */
+export async function startEnv(scratch?: string): Promise<E2eEnvironment> {
+  const dir = scratch ? await mkdtemp(join(tmpdir(), `${scratch}-`)) : "";
+  const removeDir = async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
   const env = await startTestEnvironment({
     buckets: [BUCKET],
     mock: { pairsPerSecond: 100_000, seed: SEED },
+  }).catch(async (err: unknown) => {
+    await removeDir();
+    throw err;
   });
   process.env.AWS_ACCESS_KEY_ID = env.s3.credentials.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = env.s3.credentials.secretAccessKey;
   process.env.AWS_REGION ??= "us-east-1";
-  return env;
+  const stop = async () => {
+    await env.stop();
+    await removeDir();
+  };
+  return { ...env, dir, stop, [Symbol.asyncDispose]: stop };
 }
 
 /** A fresh bucket, prefix layout and cache namespace for one test. */
@@ -65,7 +89,10 @@ export async function scenario(env: TestEnvironment) {
   return { id, bucket, uri, store, config, run };
 }
 
-const root = fileURLToPath(new URL("../../..", import.meta.url));
+export type Scenario = Awaited<ReturnType<typeof scenario>>;
+
+/** The checkout's root, with a trailing slash. */
+export const root = fileURLToPath(new URL("../../..", import.meta.url));
 
 /** The augmenter as a user starts it: a separate process, its stdout read line by line. */
 export function spawnAugmenter(args: string[], extraEnv: Record<string, string>, bundle?: string) {
@@ -86,6 +113,33 @@ export function spawnAugmenter(args: string[], extraEnv: Record<string, string>,
   // "close", not "exit": every line of its output has been read by then.
   const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
   return { child, lines, exited, out: () => stdout, err: () => stderr };
+}
+
+export type SpawnedAugmenter = ReturnType<typeof spawnAugmenter>;
+
+/** A spawned augmenter's last output, for a failure message. */
+export const tail = (p: SpawnedAugmenter) => `${p.out().slice(-3000)}\n${p.err().slice(-2000)}`;
+
+/**
+ * Until a spawned `serve` logs that it is starting; returns the HTTP port it logged. A process
+ * that never gets there is killed, so a failed test leaves none behind.
+ */
+export async function untilStarting(p: SpawnedAugmenter, ms = 30_000): Promise<number> {
+  const starting = () =>
+    p
+      .out()
+      .split("\n")
+      .find((l) => l.includes('"augmenter starting"'));
+  await until(
+    "the augmenter starts",
+    () => starting() !== undefined,
+    ms,
+    () => tail(p),
+  ).catch((err: Error) => {
+    p.child.kill("SIGKILL");
+    throw err;
+  });
+  return (JSON.parse(starting() as string) as { httpPort: number }).httpPort;
 }
 
 /** The environment variables a user would set to run the augmenter on a scenario. */
@@ -141,6 +195,51 @@ export async function countObjects(store: { list(): AsyncIterable<unknown> }): P
   for await (const _ of store.list()) n += 1;
   return n;
 }
+
+/** Until the scenario's outputs number at least `atLeast`, or exactly `all`. */
+export function untilOutputs(
+  s: Scenario,
+  want: { atLeast: number } | { all: number },
+  ms: number,
+  log?: () => string,
+): Promise<void> {
+  const what =
+    "all" in want ? `all ${want.all} outputs` : `${want.atLeast} output${want.atLeast === 1 ? "" : "s"}`;
+  return until(
+    what,
+    async () => {
+      const n = await countObjects(s.store("mod"));
+      return "all" in want ? n === want.all : n >= want.atLeast;
+    },
+    ms,
+    log,
+  );
+}
+
+/** `files × perFile` generated lines with no bad ones, `perFile` to a file. */
+export const generateClean = (store: ObjectStore, files: number, perFile: number, seed: string) =>
+  generateSamples(store, {
+    ...DEFAULT_GENERATE_OPTIONS,
+    total: files * perFile,
+    split: perFile,
+    seed: seedFromText(seed),
+    badRate: 0,
+  });
+
+/** Every output line of the scenario against its input and the value the seeded mock gives. */
+export const verifySeeded = (s: Scenario, mod = "mod") =>
+  verifyOutputs({
+    raw: s.store("raw"),
+    mod: s.store(mod),
+    normalise: "default",
+    expected: (c, t) => seededSeniority(SEED, c, t),
+  });
+
+/** An object's body as text. */
+export const readText = async (store: ObjectStore, key: string) => text(await store.get(key));
+
+/** A JSON file the augmenter wrote (a `--report`). */
+export const readJson = async <T>(path: string) => JSON.parse(await readFile(path, "utf8")) as T;
 
 /**
  * What the harness's mock model received. A model named by SENIORITY_GRPC_ADDR cannot be asked,

@@ -1,8 +1,16 @@
-import { buffer, text } from "node:stream/consumers";
+import { buffer } from "node:stream/consumers";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { seededSeniority } from "mock-seniority-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED, augmenterEnv, scenario, spawnAugmenter, startEnv, type TestEnvironment } from "./env";
+import {
+  SEED,
+  augmenterEnv,
+  readText,
+  scenario,
+  spawnAugmenter,
+  startEnv,
+  type TestEnvironment,
+} from "./env";
 
 // Issue 6, hostile input: one file per case, all in one raw prefix, through one `serve` process.
 // For each: the behaviour design.md §2.2 defines, dead letters naming file, line and reason,
@@ -254,7 +262,7 @@ describe("hostile input corpus (one serve process)", () => {
         const deadKey = c.name.replace(/\.gz$/, "");
         const deadObj = await s.store("errors").head(deadKey);
         const dead = deadObj
-          ? (await text(await s.store("errors").get(deadKey)))
+          ? (await readText(s.store("errors"), deadKey))
               .trim()
               .split("\n")
               .map((l) => JSON.parse(l) as { file: string; line: number; reason: string })
@@ -270,9 +278,7 @@ describe("hostile input corpus (one serve process)", () => {
       }
       for (let i = 0; i < tiny; i += 250) {
         const k = `tiny-${String(i).padStart(5, "0")}.jsonl`;
-        expect(await text(await s.store("mod").get(k))).toBe(
-          `${spliced(ok("Tiny", `T${i}`), "Tiny", `T${i}`)}\n`,
-        );
+        expect(await readText(s.store("mod"), k)).toBe(`${spliced(ok("Tiny", `T${i}`), "Tiny", `T${i}`)}\n`);
       }
       p.child.kill("SIGTERM");
       expect(await p.exited).toBe(0);

@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMockSeniorityServer, type MockSeniorityServer } from "mock-seniority-server";
 import type { RunReport } from "augmenter";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep, spawnAugmenter, until } from "./env";
+import { readJson, sleep, spawnAugmenter, until } from "./env";
 
 // Issue 11, item 9: a `run` stopped by a signal says so: exit 130/143, and the summary and the
 // report name every pending file it did not process. Local directories and an in-process model
@@ -51,7 +51,7 @@ async function scenario() {
       ...extraEnv,
     });
   const hasOutput = (key: string) => existsSync(join(mod, key));
-  const report = async () => JSON.parse(await readFile(join(dir, "report.json"), "utf8")) as RunReport;
+  const report = () => readJson<RunReport>(join(dir, "report.json"));
   return {
     dir,
     start,

@@ -3,7 +3,17 @@ import { startLocalRedis, type LocalRedisServer } from "@rl/cache/testing";
 import { createS3Client } from "@rl/s3";
 import { startMockSeniorityServer, type MockSeniorityServer } from "mock-seniority-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { augmenterEnv, scenario, SEED, spawnAugmenter, startEnv, until, type TestEnvironment } from "./env";
+import {
+  augmenterEnv,
+  scenario,
+  SEED,
+  spawnAugmenter,
+  startEnv,
+  tail,
+  until,
+  untilStarting,
+  type TestEnvironment,
+} from "./env";
 
 // Issue 12, point 1: /readyz tells the truth about the model and L2, /healthz stays a liveness
 // check. The model and Redis here are the test's own, so it can stop and restart them on
@@ -22,18 +32,7 @@ interface Readyz {
 /** `augmenter serve` on a free HTTP port, and a poller of its /readyz that keeps the last answer. */
 async function serveWithHttp(extraEnv: Record<string, string>) {
   const svc = spawnAugmenter(["serve"], { ...extraEnv, HTTP_PORT: "0", LOG_LEVEL: "info" });
-  const log = () => `${svc.out().slice(-3000)}\n${svc.err().slice(-2000)}`;
-  await until("the augmenter starts", () => svc.out().includes('"augmenter starting"'), 30_000, log).catch(
-    (err: Error) => {
-      svc.child.kill("SIGKILL");
-      throw err;
-    },
-  );
-  const started = svc
-    .out()
-    .split("\n")
-    .find((l) => l.includes('"augmenter starting"')) as string;
-  const base = `http://127.0.0.1:${(JSON.parse(started) as { httpPort: number }).httpPort}`;
+  const base = `http://127.0.0.1:${await untilStarting(svc)}`;
   const r = {
     svc,
     base,
@@ -51,7 +50,7 @@ async function serveWithHttp(extraEnv: Record<string, string>) {
           );
         },
         ms,
-        () => `${JSON.stringify(r.last)}\n${log()}`,
+        () => `${JSON.stringify(r.last)}\n${tail(svc)}`,
         200,
       ),
   };

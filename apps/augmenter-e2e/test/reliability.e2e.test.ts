@@ -1,59 +1,34 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { text } from "node:stream/consumers";
 import { Redis } from "ioredis";
-import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
-import { seededSeniority, startMockSeniorityServer } from "mock-seniority-server";
-import type { ObjectStore } from "@rl/s3";
+import { startMockSeniorityServer } from "mock-seniority-server";
 import { startLocalRedis } from "@rl/cache/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyOutputs } from "tools/verify-outputs";
 import { startFaultProxy } from "tools/test-env";
 import {
   SEED,
   augmenterEnv,
-  countObjects,
+  generateClean,
   mockStats,
   scenario,
   sleep,
   spawnAugmenter,
   startEnv,
   until,
-  type TestEnvironment,
+  untilOutputs,
+  readText,
+  verifySeeded,
+  type E2eEnvironment,
 } from "./env";
 
 // Issue 6: failing dependencies and crashes lose nothing and corrupt nothing. Every check of a
 // value is against the seeded model: a wrong value assigned anywhere is a mismatch.
-let env: TestEnvironment;
-let dir: string;
+let env: E2eEnvironment;
 beforeAll(async () => {
   env = await startEnv();
-  dir = await mkdtemp(join(tmpdir(), "reliability-"));
 });
-afterAll(async () => {
-  await env.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-type Scenario = Awaited<ReturnType<typeof scenario>>;
-const gen = (store: ObjectStore, files: number, perFile: number, seed = "reliability") =>
-  generateSamples(store, {
-    ...DEFAULT_GENERATE_OPTIONS,
-    total: files * perFile,
-    split: perFile,
-    seed: seedFromText(seed),
-    badRate: 0,
-  });
-
-async function verify(s: Scenario, mod = "mod") {
-  return verifyOutputs({
-    raw: s.store("raw"),
-    mod: s.store(mod),
-    normalise: "default",
-    expected: (c, t) => seededSeniority(SEED, c, t),
-  });
-}
+afterAll(() => env.stop());
 
 describe("model faults", () => {
   it("errors, answers past the deadline and malformed answers are retried; no wrong value is assigned", async () => {
@@ -64,7 +39,7 @@ describe("model faults", () => {
       faults: { errorRate: 0.15, errorStatus: "UNAVAILABLE", malformedRate: 0.2, latencyJitterMs: 400 },
     });
     const s = await scenario(env);
-    await gen(s.store("raw"), 5, 2000);
+    await generateClean(s.store("raw"), 5, 2000, "reliability");
     const report = await s.run({
       grpcAddr: faulty.address,
       modelBatchSize: 200,
@@ -81,7 +56,7 @@ describe("model faults", () => {
     expect(report.model.retries).toBeGreaterThan(0);
     expect(stats.injectedErrors).toBeGreaterThan(0);
     expect(Object.values(stats.malformedResponses).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    const v = await verify(s);
+    const v = await verifySeeded(s);
     expect(v).toMatchObject({ linesChecked: 10_000, mismatches: [], missingOutputs: [] });
   }, 120_000);
 
@@ -89,7 +64,7 @@ describe("model faults", () => {
     const first = await startMockSeniorityServer({ port: 0, pairsPerSecond: 2000, seed: SEED });
     const port = first.port;
     const s = await scenario(env);
-    await gen(s.store("raw"), 4, 2000, "model-restart");
+    await generateClean(s.store("raw"), 4, 2000, "model-restart");
     const run = s.run({
       grpcAddr: first.address,
       modelRate: 2000,
@@ -105,7 +80,7 @@ describe("model faults", () => {
     expect(report.totals.failedFiles).toBe(0);
     expect(report.model.retries).toBeGreaterThan(0);
     expect(second.stats().pairsReceived).toBeGreaterThan(0);
-    expect(await verify(s)).toMatchObject({ linesChecked: 8000, mismatches: [], missingOutputs: [] });
+    expect(await verifySeeded(s)).toMatchObject({ linesChecked: 8000, mismatches: [], missingOutputs: [] });
   }, 120_000);
 });
 
@@ -115,7 +90,7 @@ describe("Redis faults", () => {
     const aof = ["--appendonly", "yes", "--appendfsync", "everysec"];
     const first = await startLocalRedis({ dir: dataDir, extraArgs: aof });
     const s = await scenario(env);
-    await gen(s.store("raw"), 3, 2000, "aof");
+    await generateClean(s.store("raw"), 3, 2000, "aof");
     const cold = await s.run({ cacheUrl: first.url });
     expect(cold.model.pairsSent).toBeGreaterThan(1000);
     await first.stop(); // SIGTERM: Redis flushes its AOF
@@ -138,7 +113,7 @@ describe("Redis faults", () => {
     let redis = await startLocalRedis({ dir: dataDir, extraArgs: aof });
     const port = redis.port;
     const s = await scenario(env);
-    await gen(s.store("raw"), 10, 1000, "redis-down");
+    await generateClean(s.store("raw"), 10, 1000, "redis-down");
     const p = spawnAugmenter(
       ["serve"],
       augmenterEnv(env, s, {
@@ -151,16 +126,16 @@ describe("Redis faults", () => {
       }),
     );
     try {
-      await until("2 outputs", async () => (await countObjects(s.store("mod"))) >= 2, 60_000, p.err);
+      await untilOutputs(s, { atLeast: 2 }, 60_000, p.err);
       await redis.stop();
       await sleep(2000);
       redis = await startLocalRedis({ dir: dataDir, extraArgs: aof, port });
-      await until("all 10 outputs", async () => (await countObjects(s.store("mod"))) === 10, 90_000, p.err);
+      await untilOutputs(s, { all: 10 }, 90_000, p.err);
       // The outage was logged, and its end, and the service kept running through it.
       expect(p.out()).toMatch(/"msg":"cache connection to redis:\/\/127\.0\.0\.1:\d+ lost; reconnecting/);
       expect(p.out()).toMatch(/"msg":"cache connection to redis:\/\/127\.0\.0\.1:\d+ restored"/);
       expect(p.child.exitCode).toBe(null);
-      const v = await verify(s);
+      const v = await verifySeeded(s);
       expect(v).toMatchObject({ linesChecked: 10_000, mismatches: [], missingOutputs: [] });
       p.child.kill("SIGTERM");
       expect(await p.exited).toBe(0);
@@ -176,7 +151,7 @@ describe("Redis faults", () => {
     const admin = new Redis(slow.url);
     try {
       const s = await scenario(env);
-      await gen(s.store("raw"), 4, 2000, "redis-slow");
+      await generateClean(s.store("raw"), 4, 2000, "redis-slow");
       const run = s.run({ cacheUrl: slow.url, modelRate: 4000 });
       for (let i = 0; i < 3; i++) {
         await sleep(300);
@@ -184,7 +159,7 @@ describe("Redis faults", () => {
       }
       const report = await run;
       expect(report.totals.failedFiles).toBe(0);
-      expect(await verify(s)).toMatchObject({ linesChecked: 8000, mismatches: [], missingOutputs: [] });
+      expect(await verifySeeded(s)).toMatchObject({ linesChecked: 8000, mismatches: [], missingOutputs: [] });
     } finally {
       admin.disconnect();
       await slow.stop();
@@ -196,7 +171,7 @@ describe("crash safety", () => {
   it("SIGKILL at 10 random moments, restart each time: every line once, outputs byte-identical to a clean run, never a partial output", async () => {
     await using model = await startMockSeniorityServer({ port: 0, pairsPerSecond: 1000, seed: SEED });
     const s = await scenario(env);
-    await gen(s.store("raw"), 30, 1000, "crash");
+    await generateClean(s.store("raw"), 30, 1000, "crash");
     const workerEnv = augmenterEnv(env, s, {
       SENIORITY_GRPC_ADDR: model.address,
       MODEL_RATE: "1000",
@@ -230,21 +205,21 @@ describe("crash safety", () => {
       await p.exited;
       kills.push(delay);
       // After every crash: each output that exists is whole and right.
-      const v = await verify(s);
+      const v = await verifySeeded(s);
       expect(v.mismatches).toEqual([]);
       expect(v.linesNotComparable).toBe(0);
     }
     const last = spawnAugmenter(["run"], workerEnv);
     expect(await last.exited, last.err()).toBe(0);
-    const v = await verify(s);
+    const v = await verifySeeded(s);
     expect(v).toMatchObject({ files: 30, linesChecked: 30_000, mismatches: [], missingOutputs: [] });
 
     // A clean run of the same inputs into other outputs, with the same model: identical bytes.
     const clean = await s.run({ modUri: s.uri("mod-clean"), cacheUrl: "memory:" });
     expect(clean.totals.failedFiles).toBe(0);
     for await (const o of s.store("mod-clean").list()) {
-      const a = await text(await s.store("mod").get(o.key));
-      const b = await text(await s.store("mod-clean").get(o.key));
+      const a = await readText(s.store("mod"), o.key);
+      const b = await readText(s.store("mod-clean"), o.key);
       expect(a === b, `${o.key} differs from the clean run`).toBe(true);
     }
     const stats = model.stats();
@@ -267,7 +242,7 @@ describe("S3 faults", () => {
       dropRate: 0.03,
     });
     const s = await scenario(env);
-    await gen(s.store("raw"), 10, 1000, "s3-faults"); // written directly, not through the proxy
+    await generateClean(s.store("raw"), 10, 1000, "s3-faults"); // written directly, not through the proxy
     const p = spawnAugmenter(
       ["serve"],
       augmenterEnv(env, s, {
@@ -279,11 +254,15 @@ describe("S3 faults", () => {
       }),
     );
     try {
-      await until("all 10 outputs", async () => (await countObjects(s.store("mod"))) === 10, 120_000, p.err);
+      await untilOutputs(s, { all: 10 }, 120_000, p.err);
       expect(p.child.exitCode).toBe(null);
       console.info(`[reliability] S3 faults through the proxy: ${JSON.stringify(proxy.counts)}`);
       expect(proxy.counts.internalErrors + proxy.counts.slowDowns + proxy.counts.dropped).toBeGreaterThan(0);
-      expect(await verify(s)).toMatchObject({ linesChecked: 10_000, mismatches: [], missingOutputs: [] });
+      expect(await verifySeeded(s)).toMatchObject({
+        linesChecked: 10_000,
+        mismatches: [],
+        missingOutputs: [],
+      });
     } finally {
       p.child.kill("SIGTERM");
       await p.exited;
@@ -295,7 +274,7 @@ describe("S3 faults", () => {
     const s = await scenario(env);
     await using model = await startMockSeniorityServer({ port: 0, pairsPerSecond: 2000, seed: SEED });
     const raw = s.store("raw");
-    await gen(raw, 1, 20_000, "reupload-v1");
+    await generateClean(raw, 1, 20_000, "reupload-v1");
     let name = "";
     for await (const o of raw.list()) name = o.key;
     const p = spawnAugmenter(
@@ -322,7 +301,7 @@ describe("S3 faults", () => {
         90_000,
         p.err,
       );
-      expect(await verify(s)).toMatchObject({ linesChecked: 500, mismatches: [], missingOutputs: [] });
+      expect(await verifySeeded(s)).toMatchObject({ linesChecked: 500, mismatches: [], missingOutputs: [] });
 
       // A second input deleted while it is read: the service goes on; no output, or a whole one.
       const big = "1721190000.jsonl";
@@ -336,10 +315,8 @@ describe("S3 faults", () => {
       await sleep(3000);
       expect(p.child.exitCode).toBe(null);
       const out = await s.store("mod").head(big);
-      if (out) {
-        const outLines = (await text(await s.store("mod").get(big))).split("\n").filter(Boolean);
-        expect(outLines.length).toBe(30_000);
-      }
+      const outLines = out ? (await readText(s.store("mod"), big)).split("\n").filter(Boolean).length : 0;
+      expect([0, 30_000], "no output, or a whole one").toContain(outLines);
       console.info(
         `[reliability] input deleted mid-way: ${out ? "its output completed whole" : "no output written"}`,
       );

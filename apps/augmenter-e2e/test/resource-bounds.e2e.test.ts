@@ -1,17 +1,16 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { text } from "node:stream/consumers";
-import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
 import type { RunReport } from "augmenter";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   augmenterEnv,
   buildAugmenter,
+  generateClean,
+  readJson,
+  readText,
   scenario,
   spawnAugmenter,
   startEnv,
-  type TestEnvironment,
+  type E2eEnvironment,
 } from "./env";
 
 // Issue 6, resource bounds: memory stays bounded whatever the file: a 2M-line file (≈460 MB)
@@ -22,33 +21,22 @@ const PEAK_RSS_BOUND_BYTES = 320 * 1024 * 1024;
 const HEAP_MB = 128;
 let bundle: string;
 
-let env: TestEnvironment;
-let dir: string;
+let env: E2eEnvironment;
 beforeAll(async () => {
-  env = await startEnv();
-  dir = await mkdtemp(join(tmpdir(), "bounds-"));
+  env = await startEnv("bounds");
   bundle = await buildAugmenter(); // the footprint that counts: the app as deployed, not under tsx
 }, 60_000);
-afterAll(async () => {
-  await env.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => env.stop());
 
 describe("resource bounds", () => {
   it("a 2M-line file and a 10 MB line: peak RSS under 320 MiB, every record out", async () => {
     const s = await scenario(env);
-    await generateSamples(s.store("raw"), {
-      ...DEFAULT_GENERATE_OPTIONS,
-      total: 2_000_000,
-      split: 2_000_000,
-      seed: seedFromText("bounds"),
-      badRate: 0,
-    });
+    await generateClean(s.store("raw"), 1, 2_000_000, "bounds");
     const longLine = `{"company":"Acme","title":"CEO","description":"${"x".repeat(10 * 1024 * 1024)}"}`;
     await s
       .store("raw")
       .put("1721183999.jsonl", `{"company":"A","title":"B"}\n${longLine}\n{"company":"C","title":"D"}\n`);
-    const reportPath = join(dir, `${s.id}.json`);
+    const reportPath = join(env.dir, `${s.id}.json`);
     // The heap limit docs/deployment.md recommends: without one, V8 on this 24 GB machine lets
     // garbage pile up to ≈400 MiB before collecting it, which says nothing about what is live.
     const p = spawnAugmenter(
@@ -60,7 +48,7 @@ describe("resource bounds", () => {
       bundle,
     );
     expect(await p.exited, p.err()).toBe(0);
-    const r = JSON.parse(await readFile(reportPath, "utf8")) as RunReport;
+    const r = await readJson<RunReport>(reportPath);
     console.info(
       `[resource-bounds] ${r.totals.records} records in ${r.wallSeconds.toFixed(1)} s; augmenter peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB with --max-old-space-size=${HEAP_MB} (bound ${PEAK_RSS_BOUND_BYTES / 2 ** 20} MiB)`,
     );
@@ -72,7 +60,7 @@ describe("resource bounds", () => {
     });
     expect(r.peakRssBytes).toBeLessThan(PEAK_RSS_BOUND_BYTES);
     // The 10 MB line came through spliced, whole.
-    const out = (await text(await s.store("mod").get("1721183999.jsonl"))).split("\n");
+    const out = (await readText(s.store("mod"), "1721183999.jsonl")).split("\n");
     expect(out[1]).toBe(`${longLine.slice(0, -1)},"seniority":${JSON.parse(out[1] ?? "{}").seniority}}`);
     expect(out[1]?.length).toBe(longLine.length + ',"seniority":N'.length);
   }, 400_000);
@@ -91,7 +79,7 @@ describe("resource bounds", () => {
     ];
     for (const [i, l] of bigLines.entries())
       await s.store("raw").put(`17211839${50 + i}.jsonl`, `{"company":"A","title":"B"}\n${l}\n`);
-    const reportPath = join(dir, `${s.id}-30mb.json`);
+    const reportPath = join(env.dir, `${s.id}-30mb.json`);
     const p = spawnAugmenter(
       ["run", "--report", reportPath],
       augmenterEnv(env, s, {
@@ -102,14 +90,14 @@ describe("resource bounds", () => {
       bundle,
     );
     expect(await p.exited, p.err().slice(-2000)).toBe(0);
-    const r = JSON.parse(await readFile(reportPath, "utf8")) as RunReport;
+    const r = await readJson<RunReport>(reportPath);
     console.info(
       `[resource-bounds] 4 files with one 30 MB line each, at once: peak RSS ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB with --max-old-space-size=256 (the Dockerfile's), ${r.wallSeconds.toFixed(1)} s`,
     );
     expect(r.totals).toMatchObject({ records: 8, outputLines: 8, deadLetters: 0, failedFiles: 0 });
     expect(r.files.map((f) => f.nullSeniorityBy["too-long"])).toEqual([1, 0, 0, 0]);
     for (const [i, l] of bigLines.entries()) {
-      const out = (await text(await s.store("mod").get(`17211839${50 + i}.jsonl`))).split("\n");
+      const out = (await readText(s.store("mod"), `17211839${50 + i}.jsonl`)).split("\n");
       expect(out[1]?.length).toBe(l.length + ',"seniority":N'.length + (i === 0 ? 3 : 0));
       expect(out[1]?.startsWith(l.slice(0, -1))).toBe(true);
     }

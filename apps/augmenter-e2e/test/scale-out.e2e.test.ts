@@ -1,47 +1,33 @@
-import { readFile, rm, mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
-import { seededSeniority } from "mock-seniority-server";
-import type { ObjectStore } from "@rl/s3";
 import { startLocalRedisCluster } from "@rl/cache/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { verifyOutputs } from "tools/verify-outputs";
 import {
-  SEED,
   augmenterEnv,
+  generateClean,
   mockStats,
+  readJson,
   scenario,
+  sleep,
   spawnAugmenter,
   startEnv,
-  type TestEnvironment,
+  until,
+  untilOutputs,
+  verifySeeded,
+  type E2eEnvironment,
+  type Scenario,
+  type SpawnedAugmenter,
 } from "./env";
 
 // N augmenter processes over one raw prefix, one Redis and one model: each file by one worker
 // at a time, each pair inferred once across all of them, a killed worker's files finished by
 // the others.
-let env: TestEnvironment;
-let dir: string;
+let env: E2eEnvironment;
 beforeAll(async () => {
-  env = await startEnv();
-  dir = await mkdtemp(join(tmpdir(), "scale-out-"));
+  env = await startEnv("scale-out");
 });
-afterAll(async () => {
-  await env.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => env.stop());
 beforeEach(() => env.model.resetStats());
-
-type Scenario = Awaited<ReturnType<typeof scenario>>;
-const gen = (store: ObjectStore, files: number, perFile: number) =>
-  generateSamples(store, {
-    ...DEFAULT_GENERATE_OPTIONS,
-    total: files * perFile,
-    split: perFile,
-    seed: seedFromText("scale-out"),
-    badRate: 0,
-  });
 
 const workerEnv = (s: Scenario, cacheUrl: string, extra: Record<string, string> = {}) =>
   augmenterEnv(env, s, {
@@ -54,19 +40,14 @@ const workerEnv = (s: Scenario, cacheUrl: string, extra: Record<string, string> 
   });
 
 /** The figures a reader of the CI log wants: model pairs received against distinct pairs. */
-function report(mock: ReturnType<TestEnvironment["model"]["stats"]>, distinct: number) {
+function report(mock: ReturnType<typeof mockStats>, distinct: number) {
   console.info(
-    `[scale-out] ${expect.getState().currentTestName}: model pairs received ${mock?.pairsReceived}, distinct pairs ${distinct}, received more than once ${mock?.pairsReceivedMoreThanOnce}`,
+    `[scale-out] ${expect.getState().currentTestName}: model pairs received ${mock.pairsReceived}, distinct pairs ${distinct}, received more than once ${mock.pairsReceivedMoreThanOnce}`,
   );
 }
 
 async function verify(s: Scenario, lines: number) {
-  const v = await verifyOutputs({
-    raw: s.store("raw"),
-    mod: s.store("mod"),
-    normalise: "default",
-    expected: (c, t) => seededSeniority(SEED, c, t),
-  });
+  const v = await verifySeeded(s);
   expect(v).toMatchObject({ linesChecked: lines, linesNotComparable: 0, mismatches: [], missingOutputs: [] });
   return v;
 }
@@ -81,8 +62,8 @@ async function threeWorkersInferEachPairOnce(s: Scenario, cacheUrl: string, args
   const v = await verify(s, 30_000);
   const mock = mockStats(env);
   report(mock, v.distinctPairs);
-  expect(mock?.pairsReceived).toBe(v.distinctPairs);
-  expect(mock?.pairsReceivedMoreThanOnce).toBe(0);
+  expect(mock.pairsReceived).toBe(v.distinctPairs);
+  expect(mock.pairsReceivedMoreThanOnce).toBe(0);
   return v;
 }
 
@@ -94,17 +75,15 @@ interface WorkerReport {
 describe("scale-out: 3 workers on one Redis", () => {
   it("30 files: every line exactly once, model pairs = distinct pairs, none received twice", async () => {
     const s = await scenario(env);
-    await gen(s.store("raw"), 30, 1000);
+    await generateClean(s.store("raw"), 30, 1000, "scale-out");
     const v = await threeWorkersInferEachPairOnce(s, env.redisUrl, (i) => [
       "run",
       "--report",
-      join(dir, `${s.id}-w${i}.json`),
+      join(env.dir, `${s.id}-w${i}.json`),
     ]);
     // Each file done by exactly one worker, and the work was shared.
     const reports = await Promise.all(
-      [1, 2, 3].map(
-        async (i) => JSON.parse(await readFile(join(dir, `${s.id}-w${i}.json`), "utf8")) as WorkerReport,
-      ),
+      [1, 2, 3].map((i) => readJson<WorkerReport>(join(env.dir, `${s.id}-w${i}.json`))),
     );
     const done = reports.flatMap((r) => r.files.filter((f) => f.status === "done").map((f) => f.key));
     expect(done.length).toBe(30);
@@ -115,24 +94,27 @@ describe("scale-out: 3 workers on one Redis", () => {
 
   it("a worker killed mid-file: its files finish on the others; extra model pairs bounded by its in-flight batches", async () => {
     const s = await scenario(env);
-    await gen(s.store("raw"), 30, 1000);
+    await generateClean(s.store("raw"), 30, 1000, "scale-out");
     // A slow shared rate keeps the run going long enough to kill a worker inside it.
     const extra = { MODEL_RATE: "3000", FILE_LEASE_MS: "2000", PAIR_CLAIM_MS: "3000" };
     const victim = spawnAugmenter(["run"], workerEnv(s, env.redisUrl, { ...extra, WORKER_ID: "victim" }));
     const redis = new Redis(env.redisUrl);
-    const deadline = Date.now() + 30_000;
     // Kill it once it holds a file lease (it is inside a file).
-    for (;;) {
-      const leases = await redis.keys("sen:lease:*");
-      const held = await Promise.all(leases.map((k) => redis.get(k)));
-      if (held.some((v) => v?.startsWith("victim:"))) break;
-      if (Date.now() > deadline) throw new Error(`the victim never leased a file:\n${victim.err()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(
+      "the victim leases a file",
+      async () => {
+        const leases = await redis.keys("sen:lease:*");
+        const held = await Promise.all(leases.map((k) => redis.get(k)));
+        return held.some((v) => v?.startsWith("victim:"));
+      },
+      30_000,
+      victim.err,
+      50,
+    );
     const others = [1, 2].map((i) =>
       spawnAugmenter(["run"], workerEnv(s, env.redisUrl, { ...extra, WORKER_ID: `w${i}` })),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     victim.child.kill("SIGKILL");
     expect(await victim.exited).toBe(null);
     const codes = await Promise.all(others.map((w) => w.exited));
@@ -143,9 +125,9 @@ describe("scale-out: 3 workers on one Redis", () => {
     report(mock, v.distinctPairs);
     // Pairs the victim had sent when it died were answered to nobody: inferred again, at most
     // its RPCs in flight (2 × 1000 pairs).
-    expect(mock?.pairsReceived).toBeGreaterThanOrEqual(v.distinctPairs);
-    expect((mock?.pairsReceived ?? 0) - v.distinctPairs).toBeLessThanOrEqual(2000);
-    expect(mock?.pairsReceivedMoreThanOnce).toBeLessThanOrEqual(2000);
+    expect(mock.pairsReceived).toBeGreaterThanOrEqual(v.distinctPairs);
+    expect(mock.pairsReceived - v.distinctPairs).toBeLessThanOrEqual(2000);
+    expect(mock.pairsReceivedMoreThanOnce).toBeLessThanOrEqual(2000);
   }, 180_000);
 });
 
@@ -154,7 +136,7 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
     const cluster = await startLocalRedisCluster({ masters: 3, replicas: 1 });
     try {
       const s = await scenario(env);
-      await gen(s.store("raw"), 30, 1000);
+      await generateClean(s.store("raw"), 30, 1000, "scale-out");
       await threeWorkersInferEachPairOnce(s, cluster.url);
     } finally {
       await cluster.stop();
@@ -163,10 +145,10 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
 
   it("3 workers over 30 files, one worker and one master killed mid-run: every line once, pairs inferred once but for the killed work", async () => {
     const cluster = await startLocalRedisCluster({ masters: 3, replicas: 1 });
-    const workers: Array<ReturnType<typeof spawnAugmenter>> = [];
+    const workers: SpawnedAugmenter[] = [];
     try {
       const s = await scenario(env);
-      await gen(s.store("raw"), 30, 1000);
+      await generateClean(s.store("raw"), 30, 1000, "scale-out");
       // serve mode: a file that fails while the cluster fails over is retried a moment later.
       const extra = {
         MODEL_RATE: "3000",
@@ -178,23 +160,11 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
       };
       for (const i of [1, 2, 3])
         workers.push(spawnAugmenter(["serve"], workerEnv(s, cluster.url, { ...extra, WORKER_ID: `w${i}` })));
-      const outputs = async () => {
-        let n = 0;
-        for await (const _ of s.store("mod").list()) n += 1;
-        return n;
-      };
-      const until = async (what: string, ok: () => Promise<boolean>, ms: number) => {
-        const deadline = Date.now() + ms;
-        while (!(await ok())) {
-          if (Date.now() > deadline)
-            throw new Error(`${what} not reached in ${ms} ms:\n${workers.map((w) => w.err()).join("\n")}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      };
-      await until("5 outputs", async () => (await outputs()) >= 5, 60_000);
+      const log = () => workers.map((w) => w.err()).join("\n");
+      await untilOutputs(s, { atLeast: 5 }, 60_000, log);
       workers[2]?.child.kill("SIGKILL");
       await cluster.nodes[0]?.stop(); // a master: its replica is promoted
-      await until("all 30 outputs", async () => (await outputs()) === 30, 120_000);
+      await untilOutputs(s, { all: 30 }, 120_000, log);
       for (const w of workers.slice(0, 2)) w.child.kill("SIGTERM");
       expect(await Promise.all(workers.slice(0, 2).map((w) => w.exited))).toEqual([0, 0]);
       const v = await verify(s, 30_000);
@@ -202,8 +172,8 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
       report(mock, v.distinctPairs);
       // Extra inferences: the killed worker's RPCs in flight (2 × 1000 pairs) and values the
       // dead master had acknowledged but not yet replicated.
-      expect(mock?.pairsReceived).toBeGreaterThanOrEqual(v.distinctPairs);
-      expect((mock?.pairsReceived ?? 0) - v.distinctPairs).toBeLessThanOrEqual(3000);
+      expect(mock.pairsReceived).toBeGreaterThanOrEqual(v.distinctPairs);
+      expect(mock.pairsReceived - v.distinctPairs).toBeLessThanOrEqual(3000);
     } finally {
       for (const w of workers) w.child.kill("SIGKILL");
       await cluster.stop();

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { connect } from "node:net";
-import { networkInterfaces, tmpdir } from "node:os";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { startMockSeniorityServer } from "mock-seniority-server";
@@ -14,21 +14,20 @@ import {
   scenario,
   spawnAugmenter,
   startEnv,
-  type TestEnvironment,
+  untilStarting,
+  type E2eEnvironment,
 } from "./env";
 
 // Issue 6, security basics: TLS to Redis and to the model, secrets never printed, the HTTP port
 // on loopback unless configured otherwise. (Key confinement is tested in libs/s3.)
 const exec = promisify(execFile);
-let env: TestEnvironment;
-let dir: string;
+let env: E2eEnvironment;
 let cert: string;
 let key: string;
 beforeAll(async () => {
-  env = await startEnv();
-  dir = await mkdtemp(join(tmpdir(), "security-"));
-  cert = join(dir, "cert.pem");
-  key = join(dir, "key.pem");
+  env = await startEnv("security");
+  cert = join(env.dir, "cert.pem");
+  key = join(env.dir, "key.pem");
   // A self-signed certificate for 127.0.0.1, trusted by the augmenter through NODE_EXTRA_CA_CERTS
   // (Redis) or SENIORITY_GRPC_CA (the model), as an operator with a private CA would.
   await exec("openssl", [
@@ -49,10 +48,7 @@ beforeAll(async () => {
     cert,
   ]);
 }, 60_000);
-afterAll(async () => {
-  await env.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => env.stop());
 
 const REDIS_PASSWORD = "s3cret-redis-pw-4711";
 
@@ -86,7 +82,7 @@ describe("security basics", () => {
         HTTP_PORT: "-1",
         LOG_LEVEL: "debug",
       });
-      const report = join(dir, "report.json");
+      const report = join(env.dir, "report.json");
       const first = spawnAugmenter(["run", "--report", report], e);
       expect(await first.exited, first.err()).toBe(0);
       // The pairs are in Redis, reached over TLS: a run into other outputs asks the model nothing.
@@ -136,12 +132,7 @@ describe("security basics", () => {
     const s = await scenario(env);
     const p = spawnAugmenter(["serve"], augmenterEnv(env, s, { HTTP_PORT: "0", CACHE_URL: "memory:" }));
     try {
-      const port = await new Promise<number>((resolve) =>
-        p.lines.on("line", (l) => {
-          const m = JSON.parse(l) as { msg?: string; httpPort?: number };
-          if (m.msg === "augmenter starting" && m.httpPort) resolve(m.httpPort);
-        }),
-      );
+      const port = await untilStarting(p);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       const others = Object.values(networkInterfaces())
         .flat()

@@ -1,28 +1,29 @@
 import { createHash } from "node:crypto";
-import { appendFile, mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { appendFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { buffer } from "node:stream/consumers";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { LocalObjectStore, type ObjectStore } from "@rl/s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { augmenterEnv, scenario, sleep, spawnAugmenter, startEnv, type TestEnvironment } from "./env";
+import {
+  augmenterEnv,
+  scenario,
+  sleep,
+  spawnAugmenter,
+  startEnv,
+  type E2eEnvironment,
+  type Scenario,
+} from "./env";
 
 // Issue 11, item 10: a newer version of an input replaces or removes the older version's dead
 // letters, so outputs + dead letters = records holds for what is in the stores now; and a local
 // file still being written is processed once, when whole, not on every poll.
-let env: TestEnvironment;
-let dir: string;
+let env: E2eEnvironment;
 beforeAll(async () => {
-  env = await startEnv();
-  dir = await mkdtemp(join(tmpdir(), "stale-dead-"));
+  env = await startEnv("stale-dead");
 });
-afterAll(async () => {
-  await env.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => env.stop());
 
-type Scenario = Awaited<ReturnType<typeof scenario>>;
 const good = (v: string, i: number) => JSON.stringify({ company: `Acme ${v}`, title: `Engineer ${i}` });
 
 /** The three places of a run, on the scenario's S3 bucket or in local directories. */
@@ -34,7 +35,7 @@ const layouts = {
     overrides: {},
   }),
   "local directories": (s: Scenario) => {
-    const at = (what: string) => join(dir, s.id, what);
+    const at = (what: string) => join(env.dir, s.id, what);
     return {
       raw: new LocalObjectStore(at("raw")),
       mod: new LocalObjectStore(at("mod")),
@@ -109,7 +110,7 @@ describe.each(Object.entries(layouts))("dead letters of an older version, %s", (
 describe("a local file still being written", () => {
   it("appended to in steps while serve polls every 100 ms: processed once, after it settles, and no dead letter", async () => {
     const s = await scenario(env);
-    const at = (what: string) => join(dir, `settle-${s.id}`, what);
+    const at = (what: string) => join(env.dir, `settle-${s.id}`, what);
     await mkdir(at("raw"), { recursive: true });
     const key = "1721183880.jsonl";
     const content = `${Array.from({ length: 400 }, (_, i) => good("growing", i)).join("\n")}\n`;

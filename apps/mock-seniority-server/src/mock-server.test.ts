@@ -127,7 +127,8 @@ describe("mock seniority server over gRPC", () => {
     ["unknown", (res: { uuid: number }[], n: number) => res.some((r) => r.uuid >= n)],
     [
       "out-of-range",
-      (res: { seniority?: number }[]) => res.some((r) => (r.seniority ?? 0) < 1 || (r.seniority ?? 0) > 7),
+      (res: { seniority?: number }[]) =>
+        res.some((r) => r.seniority !== undefined && (r.seniority < 1 || r.seniority > 7)),
     ],
   ] as const)("malforms responses: %s", async (kind, check) => {
     const s = await start({ pairsPerSecond: 1e6, faults: { malformedRate: 1, malformKinds: [kind] } });

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectedCounter } from "@rl/metrics";
 import type { MalformKind } from "./fault-injector";
 
 export interface LatencySummary {
@@ -68,15 +69,7 @@ export class MockStats {
     const malformed = () => this.counts.malformed;
     const depth = () => this.queueDepth().pairs;
     const counter = (name: string, help: string, read: () => number) =>
-      new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
+      collectedCounter(this.registry, name, help, read);
     counter("mock_seniority_rpcs_total", "InferSeniority RPCs received", () => this.counts.rpcs);
     counter("mock_seniority_pairs_received_total", "Pairs received", () => this.counts.pairsReceived);
     counter(

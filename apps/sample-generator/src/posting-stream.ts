@@ -1,5 +1,6 @@
 import { HOSTILE_KINDS, formatPosting, hostileRecord, type HostileKind } from "./hostile-lines";
-import { randomUuid, seededRandom } from "./random";
+import { seededRandom } from "@rl/random";
+import { randomUuid } from "./random";
 import type { Vocabulary } from "./vocabulary";
 import { ZipfSampler, hashUnit, zipfRank } from "./zipf";
 

@@ -1,15 +1,3 @@
-/** mulberry32 over a 32-bit seed: fast, and reproducible across Node versions. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A 32-bit seed from any text, so `--seed hello` works as well as `--seed 42`. */
 export function seedFromText(text: string): number {
   let h = 2166136261;

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { collectedCounter } from "@rl/metrics";
 import type { InferenceScheduler } from "../inference/inference-scheduler";
 import type { FileReport } from "../pipeline/file-report";
 import type { Readiness } from "./readiness";
@@ -96,15 +97,7 @@ export class AugmenterMetrics {
     });
     // Totals kept by the scheduler, exposed as counters (rate() and resets work on them).
     const total = (name: string, help: string, read: () => number) =>
-      new Counter({
-        name,
-        help,
-        registers: [this.registry],
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
+      collectedCounter(this.registry, name, help, read);
     // Scale-out: how often another worker's inference spared this one, and coordination trouble.
     total(
       "augmenter_pairs_resolved_by_other_workers_total",

@@ -1,0 +1,1 @@
+export { collectedCounter } from "./collected-counter";

@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a tiny PRNG whose whole state is one 32-bit number, so the same seed gives the
+ * same sequence on every Node version. Reproducibility is the point (generated corpora, injected
+ * faults); it is not for anything that must be unpredictable.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
