@@ -3,7 +3,6 @@ import { option } from "@rl/cli";
 // the package's index would load the Redis and LMDB clients with them (README "Start-up cost").
 import { CACHE_URL_FORMS, validateCacheUrl } from "@rl/cache/cache-url";
 import { NORMALISE_LEVELS } from "@rl/cache/normalise";
-import type { PairRules } from "@rl/cache";
 
 export const AUGMENTER_OPTIONS = {
   rawUri: option.string("raw-uri", "Where inputs arrive: s3://bucket/prefix/, file:///dir/ or a directory", {
