@@ -25,6 +25,7 @@ const SCOPE: Partial<Record<OptionKey, readonly Command[]>> = {
   fileRetryBaseMs: SERVICE,
   fileMaxAttempts: SERVICE,
   fileLeaseMs: SERVICE,
+  queueMaxWaiting: SERVICE,
   shutdownGraceMs: SERVICE,
   httpHost: SERVICE,
   httpPort: SERVICE,

@@ -1,3 +1,4 @@
+import type { Queue } from "bullmq";
 import type { Logger } from "pino";
 import { ConfigError, readOptionFile, type OptionValues } from "@rl/cli";
 import { TwoTierCache, storageNamespace } from "@rl/cache";
@@ -7,10 +8,11 @@ import { defaultErrorsUri, pairRulesOf, type AUGMENTER_OPTIONS } from "./config"
 import { InferenceScheduler } from "./model/inference-scheduler";
 import { ByteBudget } from "./pipeline/byte-budget";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
-import { LocalCoordinator, type Coordinator } from "./coordination/coordinator";
+import { LocalCoordinator, type Coordinator, type FileLeases } from "./coordination/coordinator";
 import { LmdbCoordinator } from "./coordination/lmdb-coordinator";
 import { RedisCoordinator } from "./coordination/redis-coordinator";
 import { Augmenter } from "./service/augmenter";
+import { openWorkSource } from "./work/open-work-source";
 import { AugmenterMetrics } from "./service/augmenter-metrics";
 import { Discovery } from "./service/discovery";
 import { startHttpServer } from "./service/http-server";
@@ -29,6 +31,8 @@ export interface AugmenterInstance {
   metrics: AugmenterMetrics;
   cache: TwoTierCache;
   httpPort: number | undefined;
+  /** The BullMQ queue files go through; absent when they are listed (no Redis). */
+  fileQueue: Queue | undefined;
   close(): Promise<void>;
 }
 
@@ -101,10 +105,14 @@ export async function createAugmenter(
       if (cache.availability.up) log.warn({ error: plainCause(err) }, m);
     },
   };
-  const coordinator: Coordinator =
-    site?.kind === "redis"
-      ? new RedisCoordinator(site.client, coordinated)
-      : site?.kind === "machine"
+  // With a Redis, files go through its queue; otherwise each process lists, and processes on one
+  // machine take a file lease beside the embedded cache.
+  let coordinator: Coordinator;
+  let leases: (Coordinator & FileLeases) | undefined;
+  if (site?.kind === "redis") coordinator = new RedisCoordinator(site.client, coordinated);
+  else
+    coordinator = leases =
+      site?.kind === "machine"
         ? new LmdbCoordinator(site.openSpace(), coordinated)
         : new LocalCoordinator(o.workerId ?? "local");
   const caPem = o.grpcCa ? readOptionFile(o.grpcCa, "grpc-ca", "SENIORITY_GRPC_CA") : undefined;
@@ -186,13 +194,15 @@ export async function createAugmenter(
     chunkWindow: o.chunkWindow,
     maxDistinctTracked: 2_000_000,
   };
-  const augmenter: Augmenter = new Augmenter(deps, new Discovery(raw, mod, o.lookbackSeconds), metrics, log, {
-    fileConcurrency: o.fileConcurrency,
-    pollIntervalMs: o.pollIntervalMs,
+  const { source, fileQueue } = openWorkSource(
+    { ...o, rawLocation: raw.location, modLocation: mod.location },
+    leases ? { kind: "listing", coordinator: leases } : { kind: "queue", workerId: coordinator.workerId },
+    new Discovery(raw, mod, o.lookbackSeconds),
+    metrics,
+    log,
+  );
+  const augmenter: Augmenter = new Augmenter(deps, source, metrics, log, {
     shutdownGraceMs: o.shutdownGraceMs,
-    retryBaseMs: o.fileRetryBaseMs,
-    maxFileAttempts: o.fileMaxAttempts,
-    coordinator,
   });
   const loop = new EventLoopWatch();
   const endpoints = {
@@ -216,6 +226,7 @@ export async function createAugmenter(
       modelVersion: o.modelVersion,
       normalise: o.normalise,
       coordination: site?.kind ?? "off",
+      files: fileQueue ? `queue ${fileQueue.queue.name}` : "listing",
       worker: coordinator.workerId,
       httpPort: http?.port ?? null,
     },
@@ -240,10 +251,11 @@ export async function createAugmenter(
     scheduler.close();
     loop.close();
     cache.availability.close();
+    await settleWithin(source.close(), left(1_000));
     await settleWithin(coordinator.close(), left(1_000));
     model.close();
     await settleWithin(l2.close(), left(1_000));
     await settleWithin(http?.close() ?? Promise.resolve(), left(1_000));
   };
-  return { augmenter, scheduler, metrics, cache, httpPort: http?.port, close };
+  return { augmenter, scheduler, metrics, cache, httpPort: http?.port, fileQueue: fileQueue?.queue, close };
 }

@@ -1,27 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { groupBySlot, sendPerNode, type RedisClient, type SlotCall } from "@rl/cache";
-import {
-  renewedLease,
-  shortHash,
-  type CoordinationOptions,
-  type Coordinator,
-  type FileLease,
-} from "./coordinator";
+import { shortHash, type CoordinationOptions, type Coordinator } from "./coordinator";
 
 export interface RedisCoordinatorOptions extends CoordinationOptions {
   /** Key prefix of this deployment's coordination keys. @default "sen" */
   keyPrefix?: string;
 }
 
-// KEYS[1]: lease; ARGV: token, ttl, this worker's id + ":". Takes the lease when it is free or
-// held by an earlier life of this worker (same WORKER_ID: that process is gone): 1, else 0.
-const ACQUIRE =
-  "local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, #ARGV[3]) ~= ARGV[3] then return 0 end redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1";
-// KEYS[1]: lease; ARGV: token, ttl. Renews when still ours: 1, else 0.
-const RENEW =
-  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
-// KEYS: leases or claims; ARGV[1]: token. Deletes those still ours.
+// KEYS: claims; ARGV[1]: holder. Deletes those still ours.
 const RELEASE =
   "local n = 0 for i = 1, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[1] then n = n + redis.call('DEL', KEYS[i]) end end return n";
 // KEYS: pair claims; ARGV: token, ttl. Per key 1 when claimed (or already ours, refreshed), 0 when another's.
@@ -36,8 +23,6 @@ redis.call('SET', KEYS[1], string.format('%.3f', nxt), 'PX', math.ceil(nxt - now
 return string.format('%.3f', tat - now)`;
 
 interface CoordinationCommands {
-  senAcquire(key: string, token: string, ttl: number, owner: string): Promise<number>;
-  senRenew(key: string, token: string, ttl: number): Promise<number>;
   senRelease(numKeys: number, ...args: string[]): Promise<number>;
   senClaim(numKeys: number, ...args: string[]): Promise<number[]>;
   senReserve(key: string, n: number, rate: number): Promise<string>;
@@ -45,20 +30,17 @@ interface CoordinationCommands {
 
 /**
  * Coordination on the Redis (or Redis Cluster) that holds the cache, with Redis's own
- * primitives: leases are `SET NX PX` keys renewed by their holder, the model rate is one GCRA
- * schedule key on Redis's clock, and pair claims are `SET NX PX` keys (a batch's claims are one
- * Lua call on one node; one per slot, pipelined per master, on a cluster).
+ * primitives: the model rate is one GCRA schedule key on Redis's clock, and pair claims are
+ * `SET NX PX` keys (a batch's claims are one Lua call on one node; one per slot, pipelined per
+ * master, on a cluster). Who processes which file is the file queue's (work/queue-source.ts).
  */
 export class RedisCoordinator implements Coordinator {
   readonly shared = true;
   readonly workerId: string;
   private readonly redis: RedisClient & CoordinationCommands;
-  private readonly prefix: string;
   private readonly claimPrefix: string;
   private readonly rateKey: string;
-  private readonly leaseMs: number;
   private readonly claimMs: number;
-  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     redis: RedisClient,
@@ -66,36 +48,13 @@ export class RedisCoordinator implements Coordinator {
   ) {
     this.workerId = o.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
     const p = o.keyPrefix ?? "sen";
-    this.prefix = `${p}:lease:${shortHash(o.rawLocation)}`;
     this.claimPrefix = `${p}:${o.modelVersion}:claim`;
     this.rateKey = `${p}:rate:${shortHash(o.modelAddress)}`;
-    this.leaseMs = o.fileLeaseMs ?? 60_000;
     this.claimMs = o.pairClaimMs ?? 120_000;
-    redis.defineCommand("senAcquire", { numberOfKeys: 1, lua: ACQUIRE });
-    redis.defineCommand("senRenew", { numberOfKeys: 1, lua: RENEW });
     redis.defineCommand("senRelease", { lua: RELEASE });
     redis.defineCommand("senClaim", { lua: CLAIM });
     redis.defineCommand("senReserve", { numberOfKeys: 1, lua: RESERVE });
     this.redis = redis as RedisClient & CoordinationCommands;
-  }
-
-  leaseKey(key: string, etag: string): string {
-    return `${this.prefix}:${key}@${etag}`;
-  }
-
-  async leaseFile(key: string, etag: string): Promise<FileLease | undefined> {
-    const k = this.leaseKey(key, etag);
-    const token = `${this.workerId}:${randomBytes(4).toString("hex")}`;
-    if ((await this.redis.senAcquire(k, token, this.leaseMs, `${this.workerId}:`)) !== 1) return undefined;
-    return renewedLease({
-      leaseMs: this.leaseMs,
-      renew: async () => (await this.redis.senRenew(k, token, this.leaseMs)) === 1,
-      release: async () => {
-        await this.redis.senRelease(1, k, token);
-      },
-      timers: this.timers,
-      onRenewError: (err) => this.o.onWarning?.(`cannot renew the lease on ${key}`, err),
-    });
   }
 
   async reserveModelPairs(n: number): Promise<number> {
@@ -143,8 +102,5 @@ export class RedisCoordinator implements Coordinator {
     );
   }
 
-  async close(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    this.timers.clear();
-  }
+  async close(): Promise<void> {}
 }

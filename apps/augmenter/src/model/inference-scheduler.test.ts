@@ -220,7 +220,6 @@ describe("InferenceScheduler time accounts", () => {
     const coordinator = (workerId: string): Coordinator => ({
       shared: true,
       workerId,
-      leaseFile: async () => ({ lost: false, release: async () => {} }),
       reserveModelPairs: async () => 0,
       claimPairs: async (keys) =>
         keys.map((k) => {
@@ -362,7 +361,6 @@ describe("InferenceScheduler time accounts", () => {
     const coordinator: Coordinator = {
       shared: true,
       workerId: "w",
-      leaseFile: async () => ({ lost: false, release: async () => {} }),
       reserveModelPairs: async () => 0,
       claimPairs: async (keys) => {
         renewals.push(keys.map((k) => k.toString("hex")));
