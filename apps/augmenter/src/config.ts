@@ -275,6 +275,7 @@ export const AUGMENTER_OPTIONS = {
     "metrics-url",
     "cache stats: a running service's /metrics URL, for its hit ratios",
   ),
+  all: option.boolean("all", "files retry: every file in the failed set", { default: false }),
   once: option.boolean("once", "run: process what is pending, then exit (the default for run)", {
     default: true,
   }),

@@ -12,6 +12,7 @@ import {
 } from "@rl/cli";
 import { AUGMENTER_OPTIONS } from "./config";
 import { CACHE_USAGE, runCacheCommand } from "./cache-ops/cache-command";
+import { FILES_USAGE, runFilesCommand } from "./files-ops/files-command";
 import { assertFlagsFor, assertNoMoreArgs, optionsFor, type Command } from "./commands";
 import { VERSION } from "./version";
 import { createAugmenter } from "./create-augmenter";
@@ -24,6 +25,7 @@ Commands:
   run [--once]     augment every pending file, print a summary, exit 0 if all succeeded, 1 if not;
                    stopped by SIGINT/SIGTERM: 130/143 (whatever else failed), naming the files left
   cache <command>  import, export, restore, stats, drop, warm (see \`augmenter cache --help\`)
+  files <command>  the file queue (Redis): list-failed, retry <key> | --all (see \`augmenter files --help\`)
 
 \`augmenter <command> --help\` lists the options of a command; \`augmenter --version\` the version
 and the runtime it needs. Exit codes: 0 done, 1 failed, 2 a configuration error.`;
@@ -38,6 +40,7 @@ the files in flight within --shutdown-grace-ms). /metrics, /healthz and /readyz 
 Augments every pending file, prints a summary, exits 0 if all succeeded, 1 if not, 2 on a
 configuration error; stopped by SIGINT/SIGTERM: 130/143, naming the files left.`,
   cache: CACHE_USAGE,
+  files: FILES_USAGE,
 };
 
 const OPTIONS_NOTE = "Every option also reads the environment variable shown; a flag wins over its variable.";
@@ -66,8 +69,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return help ? 0 : 2;
   }
-  if (command !== "serve" && command !== "run" && command !== "cache")
-    throw new ConfigError(`unknown command ${JSON.stringify(command)}: expected serve, run or cache`);
+  if (command !== "serve" && command !== "run" && command !== "cache" && command !== "files")
+    throw new ConfigError(`unknown command ${JSON.stringify(command)}: expected serve, run, cache or files`);
   if (help) {
     process.stdout.write(formatHelp(`${COMMAND_USAGE[command]}\n\n${OPTIONS_NOTE}`, optionsFor(command)));
     return 0;
@@ -82,6 +85,13 @@ async function main(): Promise<number> {
           cacheUrl: defaultCacheUrl({ DATA_DIR: parsed.dataDir, XDG_DATA_HOME: process.env.XDG_DATA_HOME }),
         }
       : parsed;
+  if (command === "files") {
+    const region = process.env.AWS_REGION;
+    return runFilesCommand(o, positionals.slice(1), {
+      ...(o.s3Endpoint ? { endpoint: o.s3Endpoint } : {}),
+      ...(region ? { region } : {}),
+    });
+  }
   if (command === "cache") {
     const region = process.env.AWS_REGION;
     return runCacheCommand(
