@@ -108,8 +108,8 @@ describe("scale-out: 3 workers on one Redis", () => {
     const s = await scenario(env);
     await gen(s.store("raw"), 30, 1000);
     // The mock answers at 100,000 pairs/s: what paces the workers is their shared rate.
-    const rate = 4000;
-    const batch = 1000;
+    const rate = 1000;
+    const batch = 500;
     const v = await threeWorkersInferEachPairOnce(
       s,
       env.redisUrl,
@@ -119,8 +119,10 @@ describe("scale-out: 3 workers on one Redis", () => {
     // Per whole second of the mock's clock, the three together never pass the rate by more than
     // the one batch a GCRA lets start at once.
     const bySecond = mockStats(env).answeredBySecond;
-    console.info(`[scale-out] pairs answered per second at a shared MODEL_RATE=${rate}: ${bySecond.join(", ")}`);
-    expect(bySecond.length).toBeGreaterThanOrEqual(3); // ~15,000 pairs at 4,000/s: paced, not at once
+    console.info(
+      `[scale-out] pairs answered per second at a shared MODEL_RATE=${rate}: ${bySecond.join(", ")}`,
+    );
+    expect(bySecond.length).toBeGreaterThanOrEqual(14); // ~15,000 pairs at 1,000/s: paced, not at once
     expect(Math.max(...bySecond)).toBeLessThanOrEqual(rate + batch);
     // Each file done by exactly one worker, and the work was shared.
     const reports = await Promise.all(
@@ -162,7 +164,7 @@ describe("scale-out: 3 workers on one Redis", () => {
       expect(codes, others.map((w) => w.err()).join("\n")).toEqual([0, 0]);
       // The files it held were finished by the others, and nothing is left in the queue.
       for (const key of held) expect((await s.store("mod").head(key))?.metadata["source-etag"]).toBeTruthy();
-      expect(await q.queue.getJobCounts("waiting", "active", "delayed", "failed")).toEqual({
+      expect(await q.queue.getJobCounts("waiting", "active", "delayed", "failed")).toMatchObject({
         waiting: 0,
         active: 0,
         delayed: 0,
@@ -230,7 +232,12 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
       // More outputs than the 2 live workers had files in flight (2 each): a file taken from the
       // queue after the failover was finished.
       const resumed = Math.min(30, before + 5);
-      await until("files taken from the queue after the failover", async () => (await outputs()) >= resumed, 30_000, logs);
+      await until(
+        "files taken from the queue after the failover",
+        async () => (await outputs()) >= resumed,
+        30_000,
+        logs,
+      );
       console.info(
         `[scale-out] ${resumed - before} more outputs ${Date.now() - killedAt} ms after the queue's master was killed`,
       );

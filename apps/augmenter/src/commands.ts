@@ -47,8 +47,7 @@ const SCOPE: Partial<Record<OptionKey, readonly Command[]>> = {
   metricsUrl: ["cache"],
 };
 
-const appliesTo = (key: OptionKey, command: Command) =>
-  (SCOPE[key] ?? ALL_BUT_FILES).includes(command);
+const appliesTo = (key: OptionKey, command: Command) => (SCOPE[key] ?? ALL_BUT_FILES).includes(command);
 
 /** The options `command` takes, for its `--help`. */
 export function optionsFor(command: Command): OptionSpecs {

@@ -76,7 +76,9 @@ export async function runFilesCommand(
   if (!isQueueUrl(o.cacheUrl)) throw new ConfigError(`files ${command}: ${QUEUE_URL_NEEDED} (--cache-url)`);
   const key = rest[0];
   if (command === "list-failed" ? rest.length > 0 : rest.length > 1)
-    throw new ConfigError(`files ${command}: unexpected argument ${JSON.stringify(rest.at(-1))}\n${FILES_USAGE}`);
+    throw new ConfigError(
+      `files ${command}: unexpected argument ${JSON.stringify(rest.at(-1))}\n${FILES_USAGE}`,
+    );
   if (command === "retry" && (key === undefined) === !o.all)
     throw new ConfigError(`files retry: name one key, or --all (not both)\n${FILES_USAGE}`);
   // Only the locations' names: they say which queue; nothing is read from S3.
@@ -90,7 +92,10 @@ export async function runFilesCommand(
     let timer: NodeJS.Timeout | undefined;
     const unreachable = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`files ${command}: Redis at ${redactUrl(o.cacheUrl)} does not answer (--cache-url)`)),
+        () =>
+          reject(
+            new Error(`files ${command}: Redis at ${redactUrl(o.cacheUrl)} does not answer (--cache-url)`),
+          ),
         10_000,
       );
     });

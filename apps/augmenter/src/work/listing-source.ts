@@ -178,7 +178,12 @@ export class ListingSource implements WorkSource {
       ignored = pass.ignored;
       if (this.stopping) {
         // Files another process holds count as not processed too: this run never saw them done.
-        return { reports, ignored, notStarted: [...pass.unreached, ...pass.elsewhere], aborted: pass.aborted };
+        return {
+          reports,
+          ignored,
+          notStarted: [...pass.unreached, ...pass.elsewhere],
+          aborted: pass.aborted,
+        };
       }
       if (pass.elsewhere.length === 0) return { reports, ignored, notStarted: [], aborted: [] };
       if (!waitingSaid) {

@@ -21,8 +21,7 @@ export interface WorkSourceOptions {
 
 /** How files are handed out: by the queue (workers sharing a Redis), or by listing. */
 export type FileHandout =
-  | { kind: "queue"; workerId: string }
-  | { kind: "listing"; coordinator: Coordinator & FileLeases };
+  { kind: "queue"; workerId: string } | { kind: "listing"; coordinator: Coordinator & FileLeases };
 
 /** The work source for the hand-out chosen at wiring time, and the queue when there is one. */
 export function openWorkSource(

@@ -5,7 +5,13 @@ import { emptyFileReport, type FileReport } from "../pipeline/file-report";
 import type { AugmenterMetrics } from "../service/augmenter-metrics";
 import type { Discovery } from "../service/discovery";
 import { FileEnqueuer } from "./file-enqueuer";
-import { FILE_QUEUE_PREFIX, fileJobId, objectInfoOf, type FileJobData, type OpenedFileQueue } from "./file-queue";
+import {
+  FILE_QUEUE_PREFIX,
+  fileJobId,
+  objectInfoOf,
+  type FileJobData,
+  type OpenedFileQueue,
+} from "./file-queue";
 import { noteIgnored } from "./ignored-keys";
 import { isPermanentFailure } from "./permanent-failure";
 import { ScannerLease } from "./scanner-lease";
@@ -214,7 +220,10 @@ export class QueueSource implements WorkSource {
       try {
         await this.tick();
       } catch (err) {
-        this.log.error({ error: (err as Error).message }, "scanning failed; retrying after the poll interval");
+        this.log.error(
+          { error: (err as Error).message },
+          "scanning failed; retrying after the poll interval",
+        );
       }
       if (!this.stopping) await this.sleep(this.o.pollIntervalMs);
     }
