@@ -200,6 +200,7 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
   it("3 workers over 30 files, one worker and the queue's master killed mid-run: work resumes within 30 s, every line once, pairs inferred once but for the killed work", async () => {
     const cluster = await startLocalRedisCluster({ masters: 3, replicas: 1 });
     const workers: Array<ReturnType<typeof spawnAugmenter>> = [];
+    const closers: Array<() => Promise<void>> = [];
     try {
       const s = await scenario(env);
       await gen(s.store("raw"), 30, 1000);
@@ -214,12 +215,22 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
       };
       for (const i of [1, 2, 3])
         workers.push(spawnAugmenter(["serve"], workerEnv(s, cluster.url, { ...extra, WORKER_ID: `w${i}` })));
+      // The queue as the test last saw it, for the message of a timeout.
+      const q = queueOf(s, cluster.url);
+      closers.push(() => q.close());
+      let counts = "";
       const outputs = async () => {
         let n = 0;
         for await (const _ of s.store("mod").list()) n += 1;
+        counts = JSON.stringify(
+          await Promise.race([
+            q.queue.getJobCounts().catch((e: Error) => e.message),
+            sleep(2000).then(() => "no answer"),
+          ]),
+        );
         return n;
       };
-      const logs = () => workers.map((w) => w.err() + w.out()).join("\n");
+      const logs = () => `queue: ${counts}\n${workers.map((w) => w.err() + w.out()).join("\n")}`;
       await until("5 outputs", async () => (await outputs()) >= 5, 60_000, logs);
       workers[2]?.child.kill("SIGKILL");
       // The master of the queue's slot (every queue key has the {augmenter} hash tag): its
@@ -253,6 +264,7 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
       expect(mock.pairsReceived - v.distinctPairs).toBeLessThanOrEqual(3000);
     } finally {
       for (const w of workers) w.child.kill("SIGKILL");
+      for (const close of closers) await close();
       await cluster.stop();
     }
   }, 240_000);

@@ -60,7 +60,7 @@ export class QueueSource implements WorkSource {
   /** The last outcome here of each job this worker processed, by job id. */
   private readonly outcomes = new Map<string, FileReport>();
   private readonly abortedHere = new Set<string>();
-  private lastWorkerError = "";
+  private lastWorkerError = { kind: "", at: 0 };
   ready = false;
 
   constructor(
@@ -134,10 +134,12 @@ export class QueueSource implements WorkSource {
       },
     );
     worker.on("error", (err) => {
-      // Once per distinct error: a Redis outage repeats the same one on every reconnect.
-      if (err.message === this.lastWorkerError) return;
-      this.lastWorkerError = err.message;
-      this.log.warn({ error: err.message }, "file queue: worker error; retrying");
+      // Once per kind of error (job ids aside) per 30 s: an outage repeats it for every job on
+      // every reconnect.
+      const kind = err.message.replace(/job \S+/g, "job");
+      if (kind === this.lastWorkerError.kind && Date.now() - this.lastWorkerError.at < 30_000) return;
+      this.lastWorkerError = { kind, at: Date.now() };
+      this.log.warn({ error: err.message }, "file queue: worker error; BullMQ retries");
     });
     this.worker = worker;
     return worker;
