@@ -142,7 +142,7 @@ describe("scale-out: 3 workers on one Redis", () => {
     await gen(s.store("raw"), 30, 1000);
     // A slow shared rate keeps the run going long enough to kill a worker inside it; a short
     // lock (FILE_LEASE_MS) lets the stalled check find its job within seconds.
-    const extra = { MODEL_RATE: "3000", FILE_LEASE_MS: "2000", PAIR_CLAIM_MS: "3000" };
+    const extra = { MODEL_RATE: "3000", FILE_LEASE_MS: "5000", PAIR_CLAIM_MS: "3000" };
     const victim = spawnAugmenter(["run"], workerEnv(s, env.redisUrl, { ...extra, WORKER_ID: "victim" }));
     const q = queueOf(s, env.redisUrl);
     try {
@@ -197,7 +197,7 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
     }
   }, 180_000);
 
-  it("3 workers over 30 files, one worker and the queue's master killed mid-run: work resumes within 30 s, every line once, pairs inferred once but for the killed work", async () => {
+  it("3 workers over 30 files, one worker and the queue's master killed mid-run: work resumes within 60 s, every line once, pairs inferred once but for the killed work", async () => {
     const cluster = await startLocalRedisCluster({ masters: 3, replicas: 1 });
     const workers: Array<ReturnType<typeof spawnAugmenter>> = [];
     const closers: Array<() => Promise<void>> = [];
@@ -210,7 +210,8 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
         POLL_INTERVAL_MS: "200",
         FILE_RETRY_BASE_MS: "200",
         FILE_MAX_ATTEMPTS: "100",
-        FILE_LEASE_MS: "3000",
+        // Long enough that a loaded machine's event-loop stalls do not pass for dead workers.
+        FILE_LEASE_MS: "10000",
         PAIR_CLAIM_MS: "3000",
       };
       for (const i of [1, 2, 3])
@@ -231,7 +232,7 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
         return n;
       };
       const logs = () => `queue: ${counts}\n${workers.map((w) => w.err() + w.out()).join("\n")}`;
-      await until("5 outputs", async () => (await outputs()) >= 5, 60_000, logs);
+      await until("5 outputs", async () => (await outputs()) >= 5, 120_000, logs);
       workers[2]?.child.kill("SIGKILL");
       // The master of the queue's slot (every queue key has the {augmenter} hash tag): its
       // replica is promoted. BullMQ workers have been known to hang on such a failover
@@ -246,7 +247,7 @@ describe("scale-out on a Redis Cluster (3 masters, 3 replicas)", () => {
       await until(
         "files taken from the queue after the failover",
         async () => (await outputs()) >= resumed,
-        30_000,
+        60_000,
         logs,
       );
       console.info(

@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
-import type { AugmenterMetrics } from "../service/augmenter-metrics";
+import type { SourceMetrics } from "./work-source";
 
 /** Counts and logs each ignored key once per process, however many listings see it. */
 export function noteIgnored(
   keys: readonly string[],
   reported: Set<string>,
-  metrics: Pick<AugmenterMetrics, "ignoredKeys">,
+  metrics: Pick<SourceMetrics, "ignoredKeys">,
   log: Logger,
 ): void {
   for (const key of keys) {

@@ -3,11 +3,9 @@ import type { ObjectInfo } from "@rl/s3";
 import type { Coordinator, FileLease, FileLeases } from "../coordination/coordinator";
 import { LocalCoordinator } from "../coordination/coordinator";
 import type { FileReport } from "../pipeline/file-report";
-import type { AugmenterMetrics } from "../service/augmenter-metrics";
-import type { Discovery } from "../service/discovery";
 import { settleWithin } from "../service/settle-within";
 import { noteIgnored } from "./ignored-keys";
-import type { FileWork, SourceRun, WorkSource } from "./work-source";
+import type { FileLedger, FileWork, SourceMetrics, SourceRun, WorkSource } from "./work-source";
 
 export interface ListingSourceOptions {
   /** Files processed at once. @default 4 */
@@ -39,8 +37,8 @@ export class ListingSource implements WorkSource {
   ready = false;
 
   constructor(
-    private readonly discovery: Discovery,
-    private readonly metrics: AugmenterMetrics,
+    private readonly discovery: FileLedger,
+    private readonly metrics: SourceMetrics,
     private readonly log: Logger,
     private readonly options: ListingSourceOptions,
   ) {

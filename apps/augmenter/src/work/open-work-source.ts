@@ -1,11 +1,9 @@
 import type { Logger } from "pino";
 import type { Coordinator, FileLeases } from "../coordination/coordinator";
-import type { AugmenterMetrics } from "../service/augmenter-metrics";
-import type { Discovery } from "../service/discovery";
 import { openFileQueue, type OpenedFileQueue } from "./file-queue";
 import { ListingSource } from "./listing-source";
 import { QueueSource } from "./queue-source";
-import type { WorkSource } from "./work-source";
+import type { FileLedger, SourceMetrics, WorkSource } from "./work-source";
 
 export interface WorkSourceOptions {
   cacheUrl: string;
@@ -27,8 +25,8 @@ export type FileHandout =
 export function openWorkSource(
   o: WorkSourceOptions,
   handout: FileHandout,
-  discovery: Discovery,
-  metrics: AugmenterMetrics,
+  discovery: FileLedger,
+  metrics: SourceMetrics,
   log: Logger,
 ): { source: WorkSource; fileQueue?: OpenedFileQueue } {
   const common = {

@@ -2,8 +2,6 @@ import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type 
 import type { Logger } from "pino";
 import type { ObjectInfo } from "@rl/s3";
 import { emptyFileReport, type FileReport } from "../pipeline/file-report";
-import type { AugmenterMetrics } from "../service/augmenter-metrics";
-import type { Discovery } from "../service/discovery";
 import { FileEnqueuer } from "./file-enqueuer";
 import {
   FILE_QUEUE_PREFIX,
@@ -15,7 +13,7 @@ import {
 import { noteIgnored } from "./ignored-keys";
 import { isPermanentFailure } from "./permanent-failure";
 import { ScannerLease } from "./scanner-lease";
-import type { FileWork, SourceRun, WorkSource } from "./work-source";
+import type { FileLedger, FileWork, SourceMetrics, SourceRun, WorkSource } from "./work-source";
 
 export interface QueueSourceOptions {
   /** Jobs this worker processes at once (FILE_CONCURRENCY). */
@@ -65,8 +63,8 @@ export class QueueSource implements WorkSource {
 
   constructor(
     private readonly q: OpenedFileQueue,
-    private readonly discovery: Discovery,
-    private readonly metrics: AugmenterMetrics,
+    private readonly discovery: FileLedger,
+    private readonly metrics: SourceMetrics,
     private readonly log: Logger,
     private readonly o: QueueSourceOptions,
   ) {

@@ -1,5 +1,13 @@
 import type { ObjectInfo } from "@rl/s3";
 import type { FileReport } from "../pipeline/file-report";
+import type { AugmenterMetrics } from "../service/augmenter-metrics";
+import type { Discovery } from "../service/discovery";
+
+/** What a source asks of the ledger (S3): what is pending, and whether a file is done. */
+export type FileLedger = Pick<Discovery, "list" | "isDone" | "markDone">;
+
+/** The metrics a source keeps. */
+export type SourceMetrics = Pick<AugmenterMetrics, "ignoredKeys" | "setAside" | "backlog">;
 
 /** What one pass of the Augmenter's per-file processing made of a file. */
 export interface FileOutcome {
