@@ -7,7 +7,7 @@ describe("file queue naming", () => {
   it("a job id per (key, ETag): deterministic, never an integer, never a ':'", () => {
     expect(fileJobId("a:b.jsonl", "e1")).toBe(fileJobId("a:b.jsonl", "e1"));
     expect(fileJobId("a:b.jsonl", "e1")).not.toBe(fileJobId("a:b.jsonl", "e2"));
-    // "a\nb" + "c" and "a" + "b\nc" would collide if key and ETag were simply joined without a separator.
+    // Key and ETag joined without a separator would make these two one id.
     expect(fileJobId("1.jsonl", "12")).not.toBe(fileJobId("1.jsonl1", "2"));
     for (const id of [fileJobId("1721183880", "1"), fileJobId("x:y:z.jsonl.gz", "abc-3")]) {
       expect(id).not.toContain(":");
@@ -22,15 +22,23 @@ describe("file queue naming", () => {
   });
 
   it("lives only on Redis or Redis Cluster", () => {
-    for (const url of ["redis://h:6379", "rediss://h:6380", "redis-cluster://h:1,h:2", "rediss-cluster://h:1"])
+    for (const url of [
+      "redis://h:6379",
+      "rediss://h:6380",
+      "redis-cluster://h:1,h:2",
+      "rediss-cluster://h:1",
+    ])
       expect(isQueueUrl(url)).toBe(true);
-    for (const url of ["lmdb:.data/cache", "memory:", "memcached://h:11211"]) expect(isQueueUrl(url)).toBe(false);
+    for (const url of ["lmdb:.data/cache", "memory:", "memcached://h:11211"])
+      expect(isQueueUrl(url)).toBe(false);
   });
 });
 
 describe("what a failure leads to", () => {
   it("corrupt gzip can never succeed; other failures may", () => {
-    expect(isPermanentFailure({ status: "failed", error: "corrupt gzip: incorrect header check" })).toBe(true);
+    expect(isPermanentFailure({ status: "failed", error: "corrupt gzip: incorrect header check" })).toBe(
+      true,
+    );
     expect(isPermanentFailure({ status: "failed", error: "model call failed: UNAVAILABLE" })).toBe(false);
     expect(isPermanentFailure({ status: "done" })).toBe(false);
   });
