@@ -115,13 +115,40 @@ export class QueueSource implements WorkSource {
     throw permanent ? new UnrecoverableError(report.error) : new Error(report.error);
   }
 
-  private startWorker(work: FileWork): Worker<FileJobData> {
+  /**
+   * Hands back the jobs an earlier life of this worker (same WORKER_ID, so that process is gone)
+   * held when it died, instead of leaving them to wait out their locks and the stalled check: a
+   * restarted pod picks its files up again at once, as it took back its leases before the queue.
+   * The lock key's layout is BullMQ's (`<prefix>:<queue>:<job id>:lock`, holding the token).
+   */
+  private async reclaimOwnJobs(): Promise<void> {
+    for (const job of await this.q.queue.getActive()) {
+      if (job.processedBy !== this.o.workerId || !job.id) continue;
+      const token = await this.q.connection.get(`${FILE_QUEUE_PREFIX}:${this.q.queue.name}:${job.id}:lock`);
+      if (!token) continue; // its lock lapsed: the stalled check hands it out
+      await job.moveToWait(token).catch(() => {}); // taken over meanwhile: nothing to hand back
+      this.log.info(
+        { file: job.data.key },
+        "file held by an earlier life of this worker handed back to the queue",
+      );
+    }
+  }
+
+  private async startWorker(work: FileWork): Promise<Worker<FileJobData>> {
+    await this.reclaimOwnJobs().catch((err: Error) =>
+      this.log.warn(
+        { error: err.message },
+        "cannot look for files an earlier life of this worker held; their locks lapse",
+      ),
+    );
     const worker = new Worker<FileJobData>(
       this.q.queue.name,
       (job, token) => this.process(work, job, token),
       {
         connection: this.q.connection as ConnectionOptions,
         prefix: FILE_QUEUE_PREFIX,
+        // Recorded on each job it takes (processedBy): how a restarted worker finds its own.
+        name: this.o.workerId,
         concurrency: this.o.fileConcurrency,
         lockDuration: this.o.fileLockMs,
         // A dead worker's job is found within a lock period of the lock lapsing.
@@ -151,7 +178,7 @@ export class QueueSource implements WorkSource {
     onPending(listing.pending);
     const mine = new Map(listing.pending.map((f) => [fileJobId(f.key, f.etag), f]));
     await this.enqueuer.addAll(listing.pending);
-    const worker = this.startWorker(work);
+    const worker = await this.startWorker(work);
     // Until every file of this run is completed (its job removed) or failed, whoever holds it.
     const open = new Set(mine.keys());
     const setAside = new Map<string, Job<FileJobData>>();
@@ -215,7 +242,7 @@ export class QueueSource implements WorkSource {
   }
 
   async serve(work: FileWork): Promise<void> {
-    const worker = this.startWorker(work);
+    const worker = await this.startWorker(work);
     while (!this.stopping) {
       try {
         await this.tick();
