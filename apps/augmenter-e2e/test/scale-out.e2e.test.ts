@@ -104,7 +104,7 @@ const queueOf = (s: Scenario, cacheUrl: string) =>
   openFileQueue({ cacheUrl, rawLocation: s.store("raw").location, modLocation: s.store("mod").location });
 
 describe("scale-out: 3 workers on one Redis", () => {
-  it("30 files: every line exactly once, model pairs = distinct pairs, none received twice, no second above the shared rate", async () => {
+  it("30 files: every line exactly once, model pairs = distinct pairs, none received twice, the shared model rate held", async () => {
     const s = await scenario(env);
     await gen(s.store("raw"), 30, 1000);
     // The mock answers at 100,000 pairs/s: what paces the workers is their shared rate.
@@ -116,14 +116,20 @@ describe("scale-out: 3 workers on one Redis", () => {
       (i) => ["run", "--report", join(dir, `${s.id}-w${i}.json`)],
       { MODEL_RATE: String(rate), MODEL_BATCH_SIZE: String(batch) },
     );
-    // Per whole second of the mock's clock, the three together never pass the rate by more than
-    // the one batch a GCRA lets start at once.
+    // The mock counts pairs when it answers them, per whole second of its clock. The GCRA lets
+    // the three together send at most rate × T + one batch in any T seconds; a call's latency
+    // (up to a second on this shared machine) can carry its answers into the next second. So:
+    // the whole run took at least as long as the shared rate allows (three workers each pacing
+    // itself would take a third of it), no second passed 2 × rate + a batch, and no three
+    // consecutive seconds passed 4 × rate + a batch (unpaced, three workers send 3 × rate a second).
     const bySecond = mockStats(env).answeredBySecond;
     console.info(
       `[scale-out] pairs answered per second at a shared MODEL_RATE=${rate}: ${bySecond.join(", ")}`,
     );
-    expect(bySecond.length).toBeGreaterThanOrEqual(14); // ~15,000 pairs at 1,000/s: paced, not at once
-    expect(Math.max(...bySecond)).toBeLessThanOrEqual(rate + batch);
+    expect(bySecond.length).toBeGreaterThanOrEqual(Math.floor(v.distinctPairs / rate) - 1);
+    expect(Math.max(...bySecond)).toBeLessThanOrEqual(2 * rate + batch);
+    const threeSeconds = bySecond.map((_, i) => bySecond.slice(i, i + 3).reduce((x, y) => x + y, 0));
+    expect(Math.max(...threeSeconds)).toBeLessThanOrEqual(4 * rate + batch);
     // Each file done by exactly one worker, and the work was shared.
     const reports = await Promise.all(
       [1, 2, 3].map(
