@@ -21,10 +21,13 @@ export interface FileEnqueuerOptions {
  */
 export class FileEnqueuer {
   private readonly jobOptions: JobsOptions;
+  /** When this enqueuer last added each pending file's job. */
+  private readonly offered = new Map<string, number>();
 
   constructor(
     private readonly queue: Queue<FileJobData>,
     private readonly o: FileEnqueuerOptions,
+    private readonly reofferMs = 60_000,
   ) {
     this.jobOptions = {
       attempts: o.attempts,
@@ -55,13 +58,26 @@ export class FileEnqueuer {
 
   /**
    * Adds files (oldest names first) while the backlog stays under `maxWaiting`: a deep queue is
-   * not made deeper, and the next scan adds what is left. Returns how many were offered.
+   * not made deeper, and the next scan adds what is left. A file this enqueuer added in the last
+   * `reofferMs` is not offered again (it is queued or being processed; offering it would be a
+   * no-op call per file per scan); after that it is, so a queue lost meanwhile (Redis flushed) is
+   * rebuilt. Returns how many were offered.
    */
-  async addBounded(files: readonly ObjectInfo[]): Promise<number> {
-    const room = this.o.maxWaiting - (await this.backlog());
+  async addBounded(files: readonly ObjectInfo[], backlog?: number): Promise<number> {
+    const room = this.o.maxWaiting - (backlog ?? (await this.backlog()));
+    const now = Date.now();
+    const listed = new Set<string>();
+    const fresh = files.filter((f) => {
+      const id = fileJobId(f.key, f.etag);
+      listed.add(id);
+      return now - (this.offered.get(id) ?? -Infinity) >= this.reofferMs;
+    });
+    // Only files still pending are remembered: the memory stays as small as the listing.
+    for (const id of this.offered.keys()) if (!listed.has(id)) this.offered.delete(id);
     if (room <= 0) return 0;
-    const offered = files.slice(0, room);
+    const offered = fresh.slice(0, room);
     await this.addAll(offered);
+    for (const f of offered) this.offered.set(fileJobId(f.key, f.etag), now);
     return offered.length;
   }
 }

@@ -227,17 +227,16 @@ export class QueueSource implements WorkSource {
 
   /** One scanner tick: the lease holder lists and tops the queue up; every worker updates the backlog gauge. */
   private async tick(): Promise<void> {
-    if (await this.lease.hold()) {
+    const backlog = await this.enqueuer.backlog();
+    this.metrics.backlog.set(backlog);
+    // Scan only once the backlog has fallen to half of QUEUE_MAX_WAITING: a deep queue needs no
+    // listing of the raw prefix, and topping it up by a few files a tick would list it each tick.
+    if (backlog <= this.o.maxWaiting / 2 && (await this.lease.hold())) {
       const listing = await this.discovery.list();
       noteIgnored(listing.ignored, this.reportedIgnored, this.metrics, this.log);
-      const offered = await this.enqueuer.addBounded(listing.pending);
-      if (offered < listing.pending.length)
-        this.log.debug(
-          { pending: listing.pending.length, offered, maxWaiting: this.o.maxWaiting },
-          "file queue is deep: the rest waits for a later scan",
-        );
+      const offered = await this.enqueuer.addBounded(listing.pending, backlog);
+      this.log.debug({ pending: listing.pending.length, offered, backlog }, "scanned the raw prefix");
     }
-    this.metrics.backlog.set(await this.enqueuer.backlog());
     this.ready = true;
   }
 
