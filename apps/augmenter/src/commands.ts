@@ -1,18 +1,25 @@
 import { ConfigError, type OptionSpecs } from "@rl/cli";
 import { AUGMENTER_OPTIONS } from "./config";
 
-export type Command = "run" | "serve" | "cache";
+export type Command = "run" | "serve" | "cache" | "files";
 type OptionKey = keyof typeof AUGMENTER_OPTIONS;
 
 const SERVICE: readonly Command[] = ["run", "serve"];
+/** The default scope of an option: every command but `files`, which needs only where the queue is. */
+const ALL_BUT_FILES: readonly Command[] = ["run", "serve", "cache"];
+const WHERE_THE_QUEUE_IS: readonly Command[] = [...SERVICE, "files"];
 
 /**
- * The options only some commands take; every other option applies to all three (the cache,
- * the model and the pair rules: `cache warm` asks the model like the service does).
+ * The options only some commands take; every other option applies to run, serve and cache (the
+ * cache, the model and the pair rules: `cache warm` asks the model like the service does).
  */
 const SCOPE: Partial<Record<OptionKey, readonly Command[]>> = {
-  rawUri: SERVICE,
-  modUri: SERVICE,
+  rawUri: WHERE_THE_QUEUE_IS,
+  modUri: WHERE_THE_QUEUE_IS,
+  cacheUrl: [...ALL_BUT_FILES, "files"],
+  dataDir: [...ALL_BUT_FILES, "files"],
+  s3Endpoint: [...ALL_BUT_FILES, "files"],
+  all: ["files"],
   errorsUri: SERVICE,
   fileConcurrency: SERVICE,
   chunkRecords: SERVICE,
@@ -25,6 +32,7 @@ const SCOPE: Partial<Record<OptionKey, readonly Command[]>> = {
   fileRetryBaseMs: SERVICE,
   fileMaxAttempts: SERVICE,
   fileLeaseMs: SERVICE,
+  queueMaxWaiting: SERVICE,
   shutdownGraceMs: SERVICE,
   httpHost: SERVICE,
   httpPort: SERVICE,
@@ -42,8 +50,7 @@ const SCOPE: Partial<Record<OptionKey, readonly Command[]>> = {
   metricsUrl: ["cache"],
 };
 
-const appliesTo = (key: OptionKey, command: Command) =>
-  (SCOPE[key] ?? ["run", "serve", "cache"]).includes(command);
+const appliesTo = (key: OptionKey, command: Command) => (SCOPE[key] ?? ALL_BUT_FILES).includes(command);
 
 /** The options `command` takes, for its `--help`. */
 export function optionsFor(command: Command): OptionSpecs {

@@ -189,30 +189,35 @@ export const AUGMENTER_OPTIONS = {
   ),
   fileRetryBaseMs: option.number(
     "file-retry-base-ms",
-    "serve: first wait before retrying a failed file (doubles each time, up to 10 min)",
+    "First wait before retrying a failed file (doubles each time, up to 10 min): serve, and run too when files go through the queue (CACHE_URL is Redis)",
     { env: "FILE_RETRY_BASE_MS", default: 5_000, integer: true, min: 0 },
   ),
   fileMaxAttempts: option.number(
     "file-max-attempts",
-    "serve: failures of the same input before it is set aside until re-uploaded",
+    "Tries of the same input (same ETag) before it is set aside until re-uploaded (or, with the queue, `augmenter files retry`): serve, and run too with the queue",
     { env: "FILE_MAX_ATTEMPTS", default: 5, integer: true, min: 1 },
+  ),
+  queueMaxWaiting: option.number(
+    "queue-max-waiting",
+    "File queue (CACHE_URL is Redis): jobs waiting for a worker before the scanner enqueues no more; the rest of the listing waits for a later scan, so the backlog stays bounded",
+    { env: "QUEUE_MAX_WAITING", default: 1000, integer: true, min: 1 },
   ),
   coordination: option.oneOf(
     "coordination",
-    "Workers sharing the raw prefix: auto coordinates them (file leases, one shared model rate, each pair inferred once) through the cache's Redis when CACHE_URL is Redis, or beside an lmdb: cache for the processes on its machine; off for a lone process",
+    "Workers sharing the raw prefix: auto coordinates them (one shared model rate, each pair inferred once; files handed out by a BullMQ queue) through the cache's Redis when CACHE_URL is Redis, or (with file leases) beside an lmdb: cache for the processes on its machine; off for a lone process",
     ["auto", "off"] as const,
     { env: "COORDINATION", default: "auto" },
   ),
   workerId: option.optionalString(
     "worker-id",
-    "This worker's name in leases and claims (default host-pid-random). A stable name per worker (a pod name) lets a restarted worker take back its own leases and claims at once instead of waiting for them to lapse",
+    "This worker's name in leases and claims (default host-pid-random). A stable name per worker (a pod name) lets a restarted worker take back its own leases and pair claims at once instead of waiting for them to lapse",
     {
       env: "WORKER_ID",
     },
   ),
   fileLeaseMs: option.number(
     "file-lease-ms",
-    "Lease on a file being processed, renewed every third of it: how long a crashed worker's file waits before another takes it",
+    "Hold on a file being processed (the queue job's lock with a Redis cache, a lease beside an lmdb: cache), renewed while held: about how long a crashed worker's file waits before another takes it",
     { env: "FILE_LEASE_MS", default: 60_000, integer: true, min: 1000 },
   ),
   pairClaimMs: option.number(
@@ -293,6 +298,7 @@ export const AUGMENTER_OPTIONS = {
     "metrics-url",
     "cache stats: a running service's /metrics URL, for its hit ratios",
   ),
+  all: option.boolean("all", "files retry: every file in the failed set", { default: false }),
   once: option.boolean("once", "run: process what is pending, then exit (the default for run)", {
     default: true,
   }),

@@ -13,11 +13,12 @@ import { registerQueueMetrics } from "./operations/queue-metrics";
 import { ByteBudget } from "./pipeline/byte-budget";
 import { ChunkResolver } from "./pipeline/chunk-resolver";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
-import { SoloCoordinator, type Coordinator } from "./coordination/coordinator";
+import { SoloCoordinator, type Coordinator, type FileLeases } from "./coordination/coordinator";
 import { LmdbCoordinator } from "./coordination/lmdb-coordinator";
 import { RedisCoordinator } from "./coordination/redis-coordinator";
 import { Augmenter } from "./service/augmenter";
 import type { AugmenterParts } from "./service/augmenter-parts";
+import { openWorkSource } from "./work/open-work-source";
 import { AugmenterMetrics } from "./service/augmenter-metrics";
 import { Discovery } from "./service/discovery";
 import { startHttpServer } from "./service/http-server";
@@ -36,6 +37,8 @@ export interface AugmenterInstance {
   metrics: AugmenterMetrics;
   cache: TwoTierCache;
   httpPort: number | undefined;
+  /** The BullMQ queue files go through; absent when they are listed (no Redis). */
+  fileQueue: Queue | undefined;
   close(): Promise<void>;
 }
 
@@ -109,10 +112,14 @@ export async function createAugmenter(
       if (cache.availability.up) log.warn({ error: plainCause(err) }, m);
     },
   };
-  const coordinator: Coordinator =
-    site?.kind === "redis"
-      ? new RedisCoordinator(site.scripts, coordinated)
-      : site?.kind === "machine"
+  // With a Redis, files go through its queue; otherwise each process lists, and processes on one
+  // machine take a file lease beside the embedded cache.
+  let coordinator: Coordinator;
+  let leases: (Coordinator & FileLeases) | undefined;
+  if (site?.kind === "redis") coordinator = new RedisCoordinator(site.scripts, coordinated);
+  else
+    coordinator = leases =
+      site?.kind === "machine"
         ? new LmdbCoordinator(site.openSpace(), coordinated)
         : new SoloCoordinator(o.workerId ?? "local");
   const caPem = o.grpcCa ? readOptionFile(o.grpcCa, "grpc-ca", "SENIORITY_GRPC_CA") : undefined;
@@ -201,22 +208,17 @@ export async function createAugmenter(
     scheduler,
     cache,
   };
-  const augmenter: Augmenter = new Augmenter(
-    parts,
+  const { source, fileQueue } = openWorkSource(
+    { ...o, rawLocation: raw.location, modLocation: mod.location },
+    leases ? { kind: "listing", coordinator: leases } : { kind: "queue", workerId: coordinator.workerId },
     new Discovery(raw, mod, o.lookbackSeconds),
     metrics,
     log,
-    {
-      fileConcurrency: o.fileConcurrency,
-      pollIntervalMs: o.pollIntervalMs,
-      shutdownGraceMs: o.shutdownGraceMs,
-      retryBaseMs: o.fileRetryBaseMs,
-      maxFileAttempts: o.fileMaxAttempts,
-      coordinator,
-    },
   );
-  // The files queue goes here once files go through BullMQ; until then there is none to show.
-  const fileQueues: Queue[] = [];
+  const augmenter: Augmenter = new Augmenter(parts, source, metrics, log, {
+    shutdownGraceMs: o.shutdownGraceMs,
+  });
+  const fileQueues: Queue[] = fileQueue ? [fileQueue.queue] : [];
   if (fileQueues.length > 0) registerQueueMetrics(fileQueues, metrics.registry);
   const boardShown = dashboard.enabled && fileQueues.length > 0;
   if (dashboard.enabled && fileQueues.length === 0)
@@ -246,6 +248,7 @@ export async function createAugmenter(
       modelVersion: o.modelVersion,
       normalise: o.normalise,
       coordination: site?.kind ?? "off",
+      files: fileQueue ? `queue ${fileQueue.queue.name}` : "listing",
       worker: coordinator.workerId,
       httpPort: http?.port ?? null,
       queueDashboard: routes[0]?.prefix ?? null,
@@ -271,10 +274,11 @@ export async function createAugmenter(
     scheduler.close();
     loop.close();
     cache.availability.close();
+    await settleWithin(source.close(), left(1_000));
     await settleWithin(coordinator.close(), left(1_000));
     model.close();
     await settleWithin(l2.close(), left(1_000));
     await settleWithin(http?.close() ?? Promise.resolve(), left(1_000));
   };
-  return { augmenter, scheduler, metrics, cache, httpPort: http?.port, close };
+  return { augmenter, scheduler, metrics, cache, httpPort: http?.port, fileQueue: fileQueue?.queue, close };
 }

@@ -5,3 +5,12 @@ export type { RunReport, RunTotals } from "./service/run-report";
 export type { FileReport } from "./pipeline/file-report";
 export { formatSummary } from "./service/run-report";
 export { gunzipIf } from "./pipeline/stream-io";
+export {
+  FILE_QUEUE_NAME,
+  FILE_QUEUE_PREFIX,
+  fileJobId,
+  fileQueueName,
+  openFileQueue,
+} from "./work/file-queue";
+export type { FileJobData, FileQueueOptions, OpenedFileQueue } from "./work/file-queue";
+export { FileEnqueuer } from "./work/file-enqueuer";

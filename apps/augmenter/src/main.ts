@@ -11,6 +11,7 @@ import {
 } from "@rl/cli";
 import { AUGMENTER_OPTIONS } from "./config";
 import { CACHE_USAGE } from "./cache-ops/cache-usage";
+import { FILES_USAGE } from "./files-ops/files-usage";
 import { assertFlagsFor, assertNoMoreArgs, optionsFor, type Command } from "./commands";
 import { VERSION } from "./version";
 import type { StopSignal } from "./service/run-report";
@@ -19,6 +20,7 @@ import type { StopSignal } from "./service/run-report";
 // imported once the command line is known to be valid: loading it all takes most of a second,
 // which `--help`, `--version` and a configuration error need not pay.
 const loadCacheCommand = () => import("./cache-ops/cache-command");
+const loadFilesCommand = () => import("./files-ops/files-command");
 const loadService = () =>
   Promise.all([import("pino"), import("./create-augmenter"), import("./service/run-report")]);
 
@@ -29,6 +31,7 @@ Commands:
   run [--once]     augment every pending file, print a summary, exit 0 if all succeeded, 1 if not;
                    stopped by SIGINT/SIGTERM: 130/143 (whatever else failed), naming the files left
   cache <command>  import, export, restore, stats, drop, warm (see \`augmenter cache --help\`)
+  files <command>  the file queue (Redis): list-failed, retry <key> | --all (see \`augmenter files --help\`)
 
 \`augmenter <command> --help\` lists the options of a command; \`augmenter --version\` the version
 and the runtime it needs. Exit codes: 0 done, 1 failed, 2 a configuration error.`;
@@ -43,6 +46,7 @@ the files in flight within --shutdown-grace-ms). /metrics, /healthz and /readyz 
 Augments every pending file, prints a summary, exits 0 if all succeeded, 1 if not, 2 on a
 configuration error; stopped by SIGINT/SIGTERM: 130/143, naming the files left.`,
   cache: CACHE_USAGE,
+  files: FILES_USAGE,
 };
 
 const OPTIONS_NOTE = "Every option also reads the environment variable shown; a flag wins over its variable.";
@@ -71,8 +75,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return help ? 0 : 2;
   }
-  if (command !== "serve" && command !== "run" && command !== "cache")
-    throw new ConfigError(`unknown command ${JSON.stringify(command)}: expected serve, run or cache`);
+  if (command !== "serve" && command !== "run" && command !== "cache" && command !== "files")
+    throw new ConfigError(`unknown command ${JSON.stringify(command)}: expected serve, run, cache or files`);
   if (help) {
     process.stdout.write(formatHelp(`${COMMAND_USAGE[command]}\n\n${OPTIONS_NOTE}`, optionsFor(command)));
     return 0;
@@ -87,6 +91,13 @@ async function main(): Promise<number> {
           cacheUrl: defaultCacheUrl({ DATA_DIR: parsed.dataDir, XDG_DATA_HOME: process.env.XDG_DATA_HOME }),
         }
       : parsed;
+  if (command === "files") {
+    const { runFilesCommand } = await loadFilesCommand();
+    return runFilesCommand(o, positionals.slice(1), {
+      ...(o.s3Endpoint ? { endpoint: o.s3Endpoint } : {}),
+      ...(o.awsRegion ? { region: o.awsRegion } : {}),
+    });
+  }
   if (command === "cache") {
     const { runCacheCommand } = await loadCacheCommand();
     return runCacheCommand(

@@ -9,14 +9,8 @@ import { createHash } from "node:crypto";
 export interface Coordinator {
   /** True when other workers may exist (a shared Redis); false for a lone process. */
   readonly shared: boolean;
-  /** This worker's name in leases and claims. */
+  /** This worker's name in claims. */
   readonly workerId: string;
-  /**
-   * A lease on one version (ETag) of an input, renewed while held; `undefined` when another
-   * worker holds it. A lease outlives a crashed worker by at most its TTL, unless the worker
-   * comes back under the same id, which takes its leases (and pair claims) back at once.
-   */
-  leaseFile(key: string, etag: string): Promise<FileLease | undefined>;
   /**
    * Reserves `n` pairs on the model rate shared by every worker; resolves to the milliseconds
    * to wait before sending them. `undefined` when pacing is local.
@@ -29,6 +23,19 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
+/**
+ * Who processes which file when processes list the raw prefix themselves (no file queue): the
+ * processes on one machine over an embedded cache.
+ */
+export interface FileLeases {
+  /**
+   * A lease on one version (ETag) of an input, renewed while held; `undefined` when another
+   * process holds it. A lease outlives a crashed process by at most its TTL, unless the process
+   * comes back under the same id, which takes its leases (and pair claims) back at once.
+   */
+  leaseFile(key: string, etag: string): Promise<FileLease | undefined>;
+}
+
 export interface FileLease {
   /** True once a renewal found the lease taken over (this worker stalled past the TTL). */
   readonly lost: boolean;
@@ -39,7 +46,7 @@ export interface FileLease {
  * A lone process: nothing to coordinate. Every lease and claim is its own, and the model's rate
  * is paced locally (create-augmenter wires a LocalPacer for it).
  */
-export class SoloCoordinator implements Coordinator {
+export class SoloCoordinator implements Coordinator, FileLeases {
   readonly shared = false;
   constructor(readonly workerId = "local") {}
   async leaseFile(): Promise<FileLease> {
@@ -65,7 +72,7 @@ export interface CoordinationOptions {
   modelAddress: string;
   /** The model's sustainable rate, pairs/s, for all workers together. */
   pairsPerSecond: number;
-  /** File lease TTL; renewed every third of it. @default 60_000 */
+  /** File lease TTL (embedded cache only); renewed every third of it. @default 60_000 */
   fileLeaseMs?: number;
   /** Pair claim TTL: longer than a model call with its retries. @default 120_000 */
   pairClaimMs?: number;

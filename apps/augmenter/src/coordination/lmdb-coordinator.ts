@@ -8,6 +8,7 @@ import {
   type CoordinationOptions,
   type Coordinator,
   type FileLease,
+  type FileLeases,
 } from "./coordinator";
 
 export type LmdbCoordinatorOptions = CoordinationOptions;
@@ -59,7 +60,7 @@ function processAlive(pid: number): boolean {
  * The model rate is one GCRA schedule (`rate:<model>`, its theoretical arrival time on
  * Date.now(), which every process on the machine shares) charged per pair.
  */
-export class LmdbCoordinator implements Coordinator {
+export class LmdbCoordinator implements Coordinator, FileLeases {
   readonly shared = true;
   readonly workerId: string;
   private readonly leasePrefix: string;

@@ -33,45 +33,6 @@ function workers(n: number, o: Partial<RedisCoordinatorOptions> = {}): RedisCoor
 }
 
 describe("RedisCoordinator (real redis-server)", () => {
-  it("leases a file version to one worker at a time; a released lease is free again", async () => {
-    const [a, b] = workers(2);
-    const lease = await a!.leaseFile("1.jsonl", "e1");
-    expect(lease).toBeDefined();
-    expect(await b!.leaseFile("1.jsonl", "e1")).toBeUndefined();
-    expect(await b!.leaseFile("1.jsonl", "e2")).toBeDefined(); // a re-upload is another version
-    await lease!.release();
-    expect(await b!.leaseFile("1.jsonl", "e1")).toBeDefined();
-  });
-
-  it("lets a restarted worker (same WORKER_ID) take back its own lease at once", async () => {
-    const [a, b] = workers(2);
-    expect(await a!.leaseFile("3.jsonl", "e")).toBeDefined();
-    await a!.close(); // killed: the lease stays until its TTL
-    const client = new Redis(redis.url);
-    clients.push(client);
-    const again = new RedisCoordinator(redisScripts(client), {
-      modelVersion: "restart",
-      rawLocation: `s3://b/raw-${deployment}/`,
-      modelAddress: "m",
-      pairsPerSecond: 1000,
-      workerId: a!.workerId,
-    });
-    expect(await b!.leaseFile("3.jsonl", "e")).toBeUndefined();
-    expect(await again.leaseFile("3.jsonl", "e")).toBeDefined();
-    await again.close();
-  });
-
-  it("keeps a lease while its holder renews it, and frees it a TTL after the holder stops", async () => {
-    const [a, b] = workers(2, { fileLeaseMs: 1000 });
-    const lease = await a!.leaseFile("2.jsonl", "e");
-    await new Promise((r) => setTimeout(r, 1600)); // past the TTL: renewed every ~333 ms
-    expect(await b!.leaseFile("2.jsonl", "e")).toBeUndefined();
-    expect(lease!.lost).toBe(false);
-    await a!.close(); // as if it died: no more renewals
-    await new Promise((r) => setTimeout(r, 1200));
-    expect(await b!.leaseFile("2.jsonl", "e")).toBeDefined();
-  });
-
   it("spaces every worker's sends on one schedule at the shared rate", async () => {
     const ws = workers(3);
     // 6 reservations of 500 pairs at 1000 pairs/s, from 3 workers at once: 0, 0.5, ... 2.5 s.

@@ -1,31 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { LuaScript, ScriptRunner } from "@rl/cache";
-import {
-  renewedLease,
-  shortHash,
-  type CoordinationOptions,
-  type Coordinator,
-  type FileLease,
-} from "./coordinator";
+import { shortHash, type CoordinationOptions, type Coordinator } from "./coordinator";
 
 export interface RedisCoordinatorOptions extends CoordinationOptions {
   /** Key prefix of this deployment's coordination keys. @default "sen" */
   keyPrefix?: string;
 }
 
-// KEYS[1]: lease; ARGV: token, ttl, this worker's id + ":". Takes the lease when it is free or
-// held by an earlier life of this worker (same WORKER_ID: that process is gone): 1, else 0.
-const ACQUIRE: LuaScript = {
-  name: "senAcquire",
-  lua: "local v = redis.call('GET', KEYS[1]) if v and string.sub(v, 1, #ARGV[3]) ~= ARGV[3] then return 0 end redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1",
-};
-// KEYS[1]: lease; ARGV: token, ttl. Renews when still ours: 1, else 0.
-const RENEW: LuaScript = {
-  name: "senRenew",
-  lua: "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0",
-};
-// KEYS: leases or claims; ARGV[1]: token. Deletes those still ours.
+// KEYS: claims; ARGV[1]: holder. Deletes those still ours.
 const RELEASE: LuaScript = {
   name: "senRelease",
   lua: "local n = 0 for i = 1, #KEYS do if redis.call('GET', KEYS[i]) == ARGV[1] then n = n + redis.call('DEL', KEYS[i]) end end return n",
@@ -48,19 +31,16 @@ return string.format('%.3f', tat - now)`,
 
 /**
  * Coordination on the Redis (or Redis Cluster) that holds the cache, with Redis's own
- * primitives: leases are `SET NX PX` keys renewed by their holder, the model rate is one GCRA
- * schedule key on Redis's clock, and pair claims are `SET NX PX` keys (a batch's claims are one
- * Lua call on one node; one per slot, pipelined per master, on a cluster).
+ * primitives: the model rate is one GCRA schedule key on Redis's clock, and pair claims are
+ * `SET NX PX` keys (a batch's claims are one Lua call on one node; one per slot, pipelined per
+ * master, on a cluster). Who processes which file is the file queue's (work/queue-source.ts).
  */
 export class RedisCoordinator implements Coordinator {
   readonly shared = true;
   readonly workerId: string;
-  private readonly prefix: string;
   private readonly claimPrefix: string;
   private readonly rateKey: string;
-  private readonly leaseMs: number;
   private readonly claimMs: number;
-  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly scripts: ScriptRunner,
@@ -68,31 +48,9 @@ export class RedisCoordinator implements Coordinator {
   ) {
     this.workerId = o.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
     const p = o.keyPrefix ?? "sen";
-    this.prefix = `${p}:lease:${shortHash(o.rawLocation)}`;
     this.claimPrefix = `${p}:${o.modelVersion}:claim`;
     this.rateKey = `${p}:rate:${shortHash(o.modelAddress)}`;
-    this.leaseMs = o.fileLeaseMs ?? 60_000;
     this.claimMs = o.pairClaimMs ?? 120_000;
-  }
-
-  leaseKey(key: string, etag: string): string {
-    return `${this.prefix}:${key}@${etag}`;
-  }
-
-  async leaseFile(key: string, etag: string): Promise<FileLease | undefined> {
-    const k = this.leaseKey(key, etag);
-    const token = `${this.workerId}:${randomBytes(4).toString("hex")}`;
-    if (Number(await this.scripts.run(ACQUIRE, [k], [token, this.leaseMs, `${this.workerId}:`])) !== 1)
-      return undefined;
-    return renewedLease({
-      leaseMs: this.leaseMs,
-      renew: async () => Number(await this.scripts.run(RENEW, [k], [token, this.leaseMs])) === 1,
-      release: async () => {
-        await this.scripts.run(RELEASE, [k], [token]);
-      },
-      timers: this.timers,
-      onRenewError: (err) => this.o.onWarning?.(`cannot renew the lease on ${key}`, err),
-    });
   }
 
   async reserveModelPairs(n: number): Promise<number> {
@@ -119,8 +77,5 @@ export class RedisCoordinator implements Coordinator {
     await this.scripts.runPerSlot(RELEASE, this.claimKeys(keys), [this.workerId]);
   }
 
-  async close(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    this.timers.clear();
-  }
+  async close(): Promise<void> {}
 }

@@ -12,7 +12,6 @@ describe("InferenceScheduler in shared mode", () => {
     const coordinator = (workerId: string): Coordinator => ({
       shared: true,
       workerId,
-      leaseFile: async () => ({ lost: false, release: async () => {} }),
       reserveModelPairs: async () => 0,
       claimPairs: async (keys) =>
         keys.map((k) => {
@@ -60,7 +59,6 @@ describe("InferenceScheduler in shared mode", () => {
     const coordinator: Coordinator = {
       shared: true,
       workerId: "w",
-      leaseFile: async () => ({ lost: false, release: async () => {} }),
       reserveModelPairs: async () => 0,
       claimPairs: async (keys) => {
         renewals.push(keys.map((k) => k.toString("hex")));

@@ -44,7 +44,6 @@ function fakeCoordinator(log: Log, owners = new Map<string, number>()): Coordina
   return {
     shared: true,
     workerId: "me",
-    leaseFile: async () => ({ lost: false, release: async () => {} }),
     reserveModelPairs: async () => 0,
     claimPairs: async (keys) => {
       log.push(`claim ${keys.length}`);

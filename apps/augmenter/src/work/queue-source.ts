@@ -1,0 +1,279 @@
+import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import type { Logger } from "pino";
+import type { ObjectInfo } from "@rl/s3";
+import { emptyFileReport, type FileReport } from "../pipeline/file-report";
+import { FileEnqueuer } from "./file-enqueuer";
+import {
+  FILE_QUEUE_PREFIX,
+  fileJobId,
+  objectInfoOf,
+  type FileJobData,
+  type OpenedFileQueue,
+} from "./file-queue";
+import { noteIgnored } from "./ignored-keys";
+import { isPermanentFailure } from "./permanent-failure";
+import { ScannerLease } from "./scanner-lease";
+import type { FileLedger, FileWork, SourceMetrics, SourceRun, WorkSource } from "./work-source";
+
+export interface QueueSourceOptions {
+  /** Jobs this worker processes at once (FILE_CONCURRENCY). */
+  fileConcurrency: number;
+  /** serve: time between scans of the raw prefix; run: how often it looks whether its files are settled. */
+  pollIntervalMs: number;
+  /** First wait before a failed job is tried again; doubles per failure, at most 10 min. */
+  retryBaseMs: number;
+  /** Tries per job before it is set aside in the failed set. */
+  maxFileAttempts: number;
+  /** The lock on a job being processed, renewed at half of it: how long a crashed worker's file waits. */
+  fileLockMs: number;
+  /** Jobs waiting before the scanner adds no more. */
+  maxWaiting: number;
+  /** This worker's name (the scanner lease's holder). */
+  workerId: string;
+}
+
+/** How long a failed job waits before its next try: FILE_RETRY_BASE_MS doubling, at most 10 min. */
+export const retryDelay = (baseMs: number, attemptsMade: number) =>
+  Math.min(600_000, baseMs * 2 ** Math.max(0, attemptsMade - 1));
+
+/**
+ * Hands out files through a BullMQ queue on the cache's Redis. One scanner at a time (a
+ * {@link ScannerLease}) lists the raw prefix and enqueues each pending (key, ETag) once, while
+ * the backlog is under `maxWaiting`; every worker takes jobs, `fileConcurrency` at a time. A
+ * job's lock is renewed while it is processed; a worker that dies loses it after `fileLockMs`
+ * and the stalled check gives the job to another. Attempts, backoff and the failed set (files
+ * set aside, with their reasons) are the queue's, shared by every worker and kept across
+ * restarts. S3 stays the ledger: a job whose output exists is completed without work.
+ *
+ * States: IDLE → (runOnce | serve) WORKING → stop() STOPPING (no new job; jobs in flight
+ * finish, or are handed back to the queue when the shutdown grace aborts them) → CLOSED.
+ */
+export class QueueSource implements WorkSource {
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private worker: Worker<FileJobData> | undefined;
+  private readonly enqueuer: FileEnqueuer;
+  private readonly lease: ScannerLease;
+  private readonly reportedIgnored = new Set<string>();
+  /** The last outcome here of each job this worker processed, by job id. */
+  private readonly outcomes = new Map<string, FileReport>();
+  private readonly abortedHere = new Set<string>();
+  private lastWorkerError = { kind: "", at: 0 };
+  ready = false;
+
+  constructor(
+    private readonly q: OpenedFileQueue,
+    private readonly discovery: FileLedger,
+    private readonly metrics: SourceMetrics,
+    private readonly log: Logger,
+    private readonly o: QueueSourceOptions,
+  ) {
+    this.enqueuer = new FileEnqueuer(q.queue, { attempts: o.maxFileAttempts, maxWaiting: o.maxWaiting });
+    this.lease = new ScannerLease(
+      q.connection,
+      `${FILE_QUEUE_PREFIX}:${q.queue.name}:scanner`,
+      o.workerId,
+      Math.max(3 * o.pollIntervalMs, 10_000),
+    );
+  }
+
+  private async process(work: FileWork, job: Job<FileJobData>, token?: string): Promise<string> {
+    const info = objectInfoOf(job.data);
+    const id = job.id as string;
+    // The ledger first: a job enqueued before another worker's output appeared has nothing to do.
+    if (await this.discovery.isDone(info.key, info.etag)) return "already done";
+    const { report, aborted } = await work(info);
+    this.outcomes.set(id, report);
+    if (report.status === "done") {
+      this.discovery.markDone(info.key, info.etag);
+      return "done";
+    }
+    if (aborted) {
+      // Cut short by the shutdown: not the file's fault. Back to waiting, no attempt counted.
+      this.abortedHere.add(id);
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    const attempt = job.attemptsMade + 1;
+    const permanent = isPermanentFailure(report);
+    const last = permanent || attempt >= (job.opts.attempts ?? 1);
+    const fields = { file: info.key, etag: info.etag, error: report.error, attempt };
+    if (!last) {
+      this.log.error(
+        { ...fields, retryInMs: retryDelay(this.o.retryBaseMs, attempt) },
+        "file failed; it will be retried on a later pass",
+      );
+      throw new Error(report.error);
+    }
+    this.metrics.setAside.inc();
+    this.log.error(
+      fields,
+      permanent
+        ? "file set aside: its input can never be processed as it is; re-upload it (a new ETag), or `augmenter files retry` it"
+        : "file set aside after repeated failures; re-upload it (a new ETag), or `augmenter files retry` it",
+    );
+    throw permanent ? new UnrecoverableError(report.error) : new Error(report.error);
+  }
+
+  /**
+   * Hands back the jobs an earlier life of this worker (same WORKER_ID, so that process is gone)
+   * held when it died, instead of leaving them to wait out their locks and the stalled check: a
+   * restarted pod picks its files up again at once, as it took back its leases before the queue.
+   * The lock key's layout is BullMQ's (`<prefix>:<queue>:<job id>:lock`, holding the token).
+   */
+  private async reclaimOwnJobs(): Promise<void> {
+    for (const job of await this.q.queue.getActive()) {
+      if (job.processedBy !== this.o.workerId || !job.id) continue;
+      const token = await this.q.connection.get(`${FILE_QUEUE_PREFIX}:${this.q.queue.name}:${job.id}:lock`);
+      if (!token) continue; // its lock lapsed: the stalled check hands it out
+      await job.moveToWait(token).catch(() => {}); // taken over meanwhile: nothing to hand back
+      this.log.info(
+        { file: job.data.key },
+        "file held by an earlier life of this worker handed back to the queue",
+      );
+    }
+  }
+
+  private async startWorker(work: FileWork): Promise<Worker<FileJobData>> {
+    await this.reclaimOwnJobs().catch((err: Error) =>
+      this.log.warn(
+        { error: err.message },
+        "cannot look for files an earlier life of this worker held; their locks lapse",
+      ),
+    );
+    const worker = new Worker<FileJobData>(
+      this.q.queue.name,
+      (job, token) => this.process(work, job, token),
+      {
+        connection: this.q.connection as ConnectionOptions,
+        prefix: FILE_QUEUE_PREFIX,
+        // Recorded on each job it takes (processedBy): how a restarted worker finds its own.
+        name: this.o.workerId,
+        concurrency: this.o.fileConcurrency,
+        lockDuration: this.o.fileLockMs,
+        // A dead worker's job is found within a lock period of the lock lapsing.
+        stalledInterval: Math.min(30_000, this.o.fileLockMs),
+        // A stall is a worker that died in the file: counted like a failed attempt.
+        maxStalledCount: this.o.maxFileAttempts,
+        settings: { backoffStrategy: (attemptsMade) => retryDelay(this.o.retryBaseMs, attemptsMade) },
+      },
+    );
+    worker.on("error", (err) => {
+      // Once per kind of error (job ids aside) per 30 s: an outage repeats it for every job on
+      // every reconnect.
+      const kind = err.message.replace(/job \S+/g, "job");
+      if (kind === this.lastWorkerError.kind && Date.now() - this.lastWorkerError.at < 30_000) return;
+      this.lastWorkerError = { kind, at: Date.now() };
+      this.log.warn({ error: err.message }, "file queue: worker error; BullMQ retries");
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  async runOnce(work: FileWork, onPending: (files: ObjectInfo[]) => void): Promise<SourceRun> {
+    const listing = await this.discovery.list();
+    this.ready = true;
+    noteIgnored(listing.ignored, this.reportedIgnored, this.metrics, this.log);
+    this.metrics.backlog.set(listing.pending.length);
+    onPending(listing.pending);
+    const mine = new Map(listing.pending.map((f) => [fileJobId(f.key, f.etag), f]));
+    await this.enqueuer.addAll(listing.pending);
+    const worker = await this.startWorker(work);
+    // Until every file of this run is completed (its job removed) or failed, whoever holds it.
+    const open = new Set(mine.keys());
+    const setAside = new Map<string, Job<FileJobData>>();
+    for (;;) {
+      await this.settled(open, setAside);
+      if (open.size === 0 || this.stopping) break;
+      await this.sleep(Math.min(this.o.pollIntervalMs, 500));
+    }
+    await worker.close();
+    if (this.stopping) await this.settled(open, setAside); // jobs that finished within the grace
+    const reports: FileReport[] = [];
+    for (const [id, f] of mine) {
+      const here = this.outcomes.get(id);
+      const failed = setAside.get(id);
+      if (here && (here.status === "done" || failed)) reports.push(here);
+      else if (failed)
+        reports.push({
+          ...emptyFileReport(f.key, f.etag),
+          status: "failed",
+          error: `set aside after ${failed.attemptsMade} attempts: ${failed.failedReason}; \`augmenter files retry ${f.key}\` tries it again`,
+        });
+    }
+    const aborted = [...open].filter((id) => this.abortedHere.has(id));
+    const notStarted = [...open].filter((id) => !this.abortedHere.has(id));
+    const keyOf = (id: string) => (mine.get(id) as ObjectInfo).key;
+    return {
+      reports,
+      ignored: listing.ignored,
+      notStarted: this.stopping ? notStarted.map(keyOf) : [],
+      aborted: this.stopping ? aborted.map(keyOf) : [],
+    };
+  }
+
+  /** Takes out of `open` the jobs settled: completed (and so removed) or failed for good (into `setAside`). */
+  private async settled(open: Set<string>, setAside: Map<string, Job<FileJobData>>): Promise<void> {
+    for (const id of [...open]) {
+      const state = await this.q.queue.getJobState(id);
+      if (state === "completed" || state === "unknown") open.delete(id);
+      else if (state === "failed") {
+        open.delete(id);
+        const job = await this.q.queue.getJob(id);
+        if (job) setAside.set(id, job);
+      }
+    }
+  }
+
+  /** One scanner tick: the lease holder lists and tops the queue up; every worker updates the backlog gauge. */
+  private async tick(): Promise<void> {
+    const backlog = await this.enqueuer.backlog();
+    this.metrics.backlog.set(backlog);
+    // Scan only once the backlog has fallen to half of QUEUE_MAX_WAITING: a deep queue needs no
+    // listing of the raw prefix, and topping it up by a few files a tick would list it each tick.
+    if (backlog <= this.o.maxWaiting / 2 && (await this.lease.hold())) {
+      const listing = await this.discovery.list();
+      noteIgnored(listing.ignored, this.reportedIgnored, this.metrics, this.log);
+      const offered = await this.enqueuer.addBounded(listing.pending, backlog);
+      this.log.debug({ pending: listing.pending.length, offered, backlog }, "scanned the raw prefix");
+    }
+    this.ready = true;
+  }
+
+  async serve(work: FileWork): Promise<void> {
+    const worker = await this.startWorker(work);
+    while (!this.stopping) {
+      try {
+        await this.tick();
+      } catch (err) {
+        this.log.error(
+          { error: (err as Error).message },
+          "scanning failed; retrying after the poll interval",
+        );
+      }
+      if (!this.stopping) await this.sleep(this.o.pollIntervalMs);
+    }
+    await this.lease.free().catch(() => {});
+    await worker.close();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close(true).catch(() => {});
+    await this.q.close();
+  }
+}
