@@ -5,6 +5,7 @@ import { SoloCoordinator } from "../coordination/coordinator";
 import type { FileReport } from "../pipeline/file-report";
 import { settleWithin } from "../service/settle-within";
 import { noteIgnored } from "./ignored-keys";
+import { InterruptibleSleep } from "./interruptible-sleep";
 import type { FileLedger, FileWork, SourceMetrics, SourceRun, WorkSource } from "./work-source";
 
 export interface ListingSourceOptions {
@@ -29,7 +30,7 @@ export interface ListingSourceOptions {
  */
 export class ListingSource implements WorkSource {
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private readonly pollWait = new InterruptibleSleep();
   private readonly failures = new Map<string, { count: number; nextAt: number; etag: string }>();
   private readonly setAside = new Set<string>();
   private readonly reportedIgnored = new Set<string>();
@@ -203,19 +204,13 @@ export class ListingSource implements WorkSource {
         this.log.error({ error: (err as Error).message }, "listing failed; retrying after the poll interval");
       }
       if (this.stopping) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollIntervalMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await this.pollWait.sleep(this.options.pollIntervalMs);
     }
   }
 
   stop(): void {
     this.stopping = true;
-    this.wake?.();
+    this.pollWait.interrupt();
   }
 
   async close(): Promise<void> {}

@@ -11,6 +11,7 @@ import {
   type OpenedFileQueue,
 } from "./file-queue";
 import { noteIgnored } from "./ignored-keys";
+import { InterruptibleSleep } from "./interruptible-sleep";
 import { isPermanentFailure } from "./permanent-failure";
 import { ScannerLease } from "./scanner-lease";
 import type { FileLedger, FileWork, SourceMetrics, SourceRun, WorkSource } from "./work-source";
@@ -50,7 +51,7 @@ export const retryDelay = (baseMs: number, attemptsMade: number) =>
  */
 export class QueueSource implements WorkSource {
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private readonly pollWait = new InterruptibleSleep();
   private worker: Worker<FileJobData> | undefined;
   private readonly enqueuer: FileEnqueuer;
   private readonly lease: ScannerLease;
@@ -185,7 +186,7 @@ export class QueueSource implements WorkSource {
     for (;;) {
       await this.settled(open, setAside);
       if (open.size === 0 || this.stopping) break;
-      await this.sleep(Math.min(this.o.pollIntervalMs, 500));
+      await this.pollWait.sleep(Math.min(this.o.pollIntervalMs, 500));
     }
     await worker.close();
     if (this.stopping) await this.settled(open, setAside); // jobs that finished within the grace
@@ -251,25 +252,15 @@ export class QueueSource implements WorkSource {
           "scanning failed; retrying after the poll interval",
         );
       }
-      if (!this.stopping) await this.sleep(this.o.pollIntervalMs);
+      if (!this.stopping) await this.pollWait.sleep(this.o.pollIntervalMs);
     }
     await this.lease.free().catch(() => {});
     await worker.close();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
   stop(): void {
     this.stopping = true;
-    this.wake?.();
+    this.pollWait.interrupt();
   }
 
   async close(): Promise<void> {
