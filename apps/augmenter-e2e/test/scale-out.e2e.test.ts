@@ -1,50 +1,36 @@
-import { readFile, rm, mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
-import { seededSeniority } from "mock-seniority-server";
-import type { ObjectStore } from "@rl/s3";
 import { clusterSlot } from "@rl/cache";
 import { startLocalRedisCluster } from "@rl/cache/testing";
 import { FILE_QUEUE_PREFIX, openFileQueue } from "augmenter";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { verifyOutputs } from "tools/verify-outputs";
 import {
-  SEED,
   augmenterEnv,
+  generateClean,
   mockStats,
+  readJson,
   scenario,
   sleep,
   spawnAugmenter,
   startEnv,
   until,
+  verifySeeded,
+  type E2eEnvironment,
+  type Scenario,
   type TestEnvironment,
 } from "./env";
 
 // N augmenter processes over one raw prefix, one Redis and one model: files handed out by the
 // BullMQ file queue (each by one worker at a time), each pair inferred once across all of them,
 // the model's rate shared, a killed worker's file finished by another (stalled-job recovery).
-let env: TestEnvironment;
-let dir: string;
+let env: E2eEnvironment;
 beforeAll(async () => {
-  env = await startEnv();
-  dir = await mkdtemp(join(tmpdir(), "scale-out-"));
+  env = await startEnv("scale-out");
 });
-afterAll(async () => {
-  await env.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => env.stop());
 beforeEach(() => env.model.resetStats());
 
-type Scenario = Awaited<ReturnType<typeof scenario>>;
-const gen = (store: ObjectStore, files: number, perFile: number) =>
-  generateSamples(store, {
-    ...DEFAULT_GENERATE_OPTIONS,
-    total: files * perFile,
-    split: perFile,
-    seed: seedFromText("scale-out"),
-    badRate: 0,
-  });
+const gen = (store: Parameters<typeof generateClean>[0], files: number, perFile: number) =>
+  generateClean(store, files, perFile, "scale-out");
 
 const workerEnv = (s: Scenario, cacheUrl: string, extra: Record<string, string> = {}) =>
   augmenterEnv(env, s, {
@@ -64,12 +50,7 @@ function report(mock: ReturnType<TestEnvironment["model"]["stats"]>, distinct: n
 }
 
 async function verify(s: Scenario, lines: number) {
-  const v = await verifyOutputs({
-    raw: s.store("raw"),
-    mod: s.store("mod"),
-    normalise: "default",
-    expected: (c, t) => seededSeniority(SEED, c, t),
-  });
+  const v = await verifySeeded(s);
   expect(v).toMatchObject({ linesChecked: lines, linesNotComparable: 0, mismatches: [], missingOutputs: [] });
   return v;
 }
@@ -113,7 +94,7 @@ describe("scale-out: 3 workers on one Redis", () => {
     const v = await threeWorkersInferEachPairOnce(
       s,
       env.redisUrl,
-      (i) => ["run", "--report", join(dir, `${s.id}-w${i}.json`)],
+      (i) => ["run", "--report", join(env.dir, `${s.id}-w${i}.json`)],
       { MODEL_RATE: String(rate), MODEL_BATCH_SIZE: String(batch) },
     );
     // The mock counts pairs when it answers them, per whole second of its clock. The GCRA lets
@@ -132,9 +113,7 @@ describe("scale-out: 3 workers on one Redis", () => {
     expect(Math.max(...threeSeconds)).toBeLessThanOrEqual(4 * rate + batch);
     // Each file done by exactly one worker, and the work was shared.
     const reports = await Promise.all(
-      [1, 2, 3].map(
-        async (i) => JSON.parse(await readFile(join(dir, `${s.id}-w${i}.json`), "utf8")) as WorkerReport,
-      ),
+      [1, 2, 3].map((i) => readJson<WorkerReport>(join(env.dir, `${s.id}-w${i}.json`))),
     );
     const done = reports.flatMap((r) => r.files.filter((f) => f.status === "done").map((f) => f.key));
     expect(done.length).toBe(30);
