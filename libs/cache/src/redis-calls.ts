@@ -32,11 +32,31 @@ export function groupBySlot<T>(
 /**
  * Sends the calls in one round trip per node and returns their results in order: one
  * pipeline on a single node; on a cluster, one pipeline per master, each call's keys in one
- * slot (ioredis retries a pipeline on MOVED / ASK during a failover). Not ioredis's
- * auto-pipelining: it groups Lua calls by their first argument, the key count, and fails
- * (redis/ioredis#2109). The first error fails the whole send.
+ * slot. Not ioredis's auto-pipelining: it groups Lua calls by their first argument, the key
+ * count, and fails (redis/ioredis#2109). The first error fails the whole send.
+ *
+ * After a failover the slot table is stale. ioredis retries a pipeline on MOVED only when every
+ * call in it was moved to the same node; a pipeline over several slots whose calls partly moved
+ * (the promoted replica took some of them) comes back with MOVED errors and the table is never
+ * refreshed, so every later send failed the same way (seen in the scale-out e2e: L2 "down" for
+ * good after a master was killed). So a MOVED / ASK / CLUSTERDOWN answer refreshes the slot
+ * table and the whole send is tried again, a few times.
  */
 export async function sendPerNode(redis: Client, calls: readonly SlotCall[]): Promise<unknown[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sendOnce(redis, calls);
+    } catch (err) {
+      if (!(redis instanceof Cluster) || attempt >= 4 || !isTopologyError(err)) throw err;
+      await new Promise<void>((resolve) => redis.refreshSlotsCache(() => resolve()));
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+const isTopologyError = (err: unknown) => /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN)\b/.test((err as Error).message ?? "");
+
+async function sendOnce(redis: Client, calls: readonly SlotCall[]): Promise<unknown[]> {
   if (calls.length === 0) return [];
   const groups = new Map<string, number[]>();
   if (redis instanceof Cluster) {
