@@ -23,7 +23,7 @@ export function warmSection(w: Any): string[] {
         : ([["Redis CPU seconds during the warm run", w.redisCpuSeconds]] as Array<[string, unknown]>)),
     ]),
     "",
-    "CPU profile of a separate run (share of samples, self time):",
+    "CPU profile of a separate run (share of samples, self time; names are the bundle's, see [warm-path.md](warm-path.md) for what they are, the before/after history and the next steps):",
     "",
     "| share | function |",
     "|---|---|",
