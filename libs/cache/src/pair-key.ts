@@ -40,9 +40,12 @@ export function storedKey(key: PairKey): Buffer {
  * field well-formed first. This is key encoding 2 ({@link KEY_ENCODING}).
  */
 export function pairText(company: string, title: string): string {
+  // Built with join, not a template: join writes one flat string, where `+` makes a rope that
+  // every Map look-up of the key walks (or flattens) again; as the L1 key, a flat string made
+  // each L1 hit about twice as fast (warm path, issue 15).
   if (company.length > 0 && !company.includes("\u0000") && !title.includes("\u0000"))
-    return `${company}\u0000${title}`;
-  return `\u0000${company.length}:${company}${title}`;
+    return [company, title].join("\u0000");
+  return ["\u0000", company.length, ":", company, title].join("");
 }
 
 /**

@@ -164,7 +164,9 @@ export class LocalObjectStore implements ObjectStore {
   async get(key: string): Promise<Readable> {
     const p = this.path(key);
     await stat(p); // fail here, with ENOENT, rather than on the stream's first read
-    return createReadStream(p);
+    // Reads of 256 KiB rather than the default 64: a quarter of the reads (and of the per-chunk
+    // work downstream) on the warm path, still well under the smallest byte budget (1 MiB).
+    return createReadStream(p, { highWaterMark: 256 * 1024 });
   }
 
   async put(

@@ -12,6 +12,7 @@ import { barsChart, demandChart, renderSvg, saturationChart, warmupChart } from 
 import { markdownReport } from "./report";
 import { ROOT, startS3Process } from "./processes";
 import { startup } from "./startup";
+import { warm } from "./warm";
 import {
   FULL,
   SMOKE,
@@ -36,6 +37,8 @@ const NAMES = [
   "normalisation",
   "scale-out",
   "startup",
+  "warm",
+  "warm-redis",
 ] as const;
 const OPTIONS = {
   smoke: option.boolean("smoke", "Tiny sizes, written to a temp dir: proves the suite runs (CI)", {
@@ -187,6 +190,15 @@ try {
       const r = await startup();
       results.startup = r;
       table("11. Start-up: augmenter run --help (built bundle) vs node -e 0", r);
+    } else if (name === "warm" || name === "warm-redis") {
+      const r = await warm(ctx, name === "warm" ? "lmdb" : "redis");
+      results[name === "warm" ? "warm" : "warmRedis"] = r;
+      table(
+        `12. Warm path, local directories, ${r.l2} L2: built bundle from start to exit vs the bare loop`,
+        r,
+      );
+      process.stdout.write("CPU profile, top 10 self time (share of samples)\n");
+      console.table(r.cpuProfileTop10);
     }
     log(`${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     measuredAt[name] = `${new Date().toISOString()}, ${commit}`;

@@ -1,10 +1,8 @@
 // The Markdown report: one section per scenario, answering the owners' questions in order.
-type Any = Record<string, unknown>;
-const n = (v: unknown) => (typeof v === "number" ? v.toLocaleString("en-US") : String(v ?? "—"));
+import { n, table } from "./report-table";
+import { warmSection } from "./warm-report";
 
-function table(rows: Array<[string, unknown]>): string {
-  return ["| measure | value |", "|---|---|", ...rows.map(([k, v]) => `| ${k} | ${n(v)} |`)].join("\n");
-}
+type Any = Record<string, unknown>;
 
 export function markdownReport(r: Any, charts: string[]): string {
   const meta = r.meta as Any;
@@ -244,5 +242,6 @@ export function markdownReport(r: Any, charts: string[]): string {
       "",
     );
   }
+  for (const key of ["warm", "warmRedis"]) if (r[key]) parts.push(...warmSection(r[key] as Any));
   return `${parts.join("\n")}\n`;
 }

@@ -46,6 +46,8 @@ export interface Sizes {
   normalisationLines: number;
   scaleOutLines: number;
   scaleOutFiles: number;
+  warmLines: number;
+  warmFiles: number;
 }
 
 export const FULL: Sizes = {
@@ -62,6 +64,8 @@ export const FULL: Sizes = {
   normalisationLines: 2_000_000,
   scaleOutLines: 180_000,
   scaleOutFiles: 30,
+  warmLines: 1_000_000,
+  warmFiles: 40,
 };
 export const SMOKE: Sizes = {
   oneFileLines: 1_000,
@@ -77,6 +81,8 @@ export const SMOKE: Sizes = {
   normalisationLines: 20_000,
   scaleOutLines: 6_000,
   scaleOutFiles: 6,
+  warmLines: 20_000,
+  warmFiles: 4,
 };
 
 export interface Ctx {

@@ -20,8 +20,9 @@ const posting = (line: number, value: unknown): AssembledRecord => {
 };
 const job = (line: number, company: string, title: string) => posting(line, { company, title });
 const pairOf = (company: string, title: string) => toPair(company, title, DEFAULT_PAIR_RULES) as Pair;
-const seniorities = (output: string) =>
+const seniorities = (output: Buffer) =>
   output
+    .toString("utf8")
     .split("\n")
     .filter(Boolean)
     .map((l) => (JSON.parse(l) as { seniority: number | null }).seniority);

@@ -1,6 +1,7 @@
 import type { LookupResult, Pair, PairRules, UnusableReason } from "@rl/cache";
-import { inspectPosting, spliceSeniority } from "../records/posting";
+import { inspectPosting, type PostingVerdict } from "../records/posting";
 import type { AssembledRecord } from "../records/record-assembler";
+import { SplicedOutput } from "../records/spliced-output";
 import { abortable } from "./abortable";
 import { ChunkError } from "./chunk-error";
 import { deadLetterLine } from "./dead-letter-line";
@@ -46,8 +47,8 @@ export interface ChunkTimings {
 
 /** What a chunk becomes: the caller writes it, in order, and adds it to the file's report. */
 export interface ResolvedChunk {
-  /** Output lines, each ending in `\n`. */
-  output: string;
+  /** Output lines, each ending in `\n`, as UTF-8. */
+  output: Buffer;
   deadLines: string[];
   counts: ChunkCounts;
   timings: ChunkTimings;
@@ -56,15 +57,13 @@ export interface ResolvedChunk {
 }
 
 /** One record of the chunk that will be an output line: all that is kept of it while it waits. */
-interface Line {
-  text: string;
-  pair: Pair | UnusableReason;
-  empty: boolean;
-}
+type Line = Extract<PostingVerdict, { ok: true }>;
 
 /** The chunk after the synchronous first pass: no parsed value is left in it. */
 interface Inspected {
   lines: Line[];
+  /** UTF-16 units of the lines' text: their output's size in bytes when it is ASCII. */
+  chars: number;
   deadLines: string[];
   pairs: Map<string, Pair>;
 }
@@ -104,6 +103,7 @@ export class ChunkResolver {
     const lines: Line[] = [];
     const deadLines: string[] = [];
     const pairs = new Map<string, Pair>();
+    let chars = 0;
     for (const rec of records) {
       if (rec.kind === "dead") {
         deadLines.push(deadLetterLine(file, rec));
@@ -116,14 +116,15 @@ export class ChunkResolver {
         );
         continue;
       }
-      lines.push({ text: v.text, pair: v.pair, empty: v.empty });
+      lines.push(v);
+      chars += v.text.length;
       if (typeof v.pair !== "string") pairs.set(v.pair.key, v.pair);
     }
-    return { lines, deadLines, pairs };
+    return { lines, chars, deadLines, pairs };
   }
 
   private async complete(
-    { lines, deadLines, pairs }: Inspected,
+    { lines, chars, deadLines, pairs }: Inspected,
     signal?: AbortSignal,
   ): Promise<ResolvedChunk> {
     const look = await this.cache.lookupMany(pairs.keys(), signal);
@@ -157,7 +158,7 @@ export class ChunkResolver {
       await abortable(Promise.all(asked), signal);
       timings.modelWaitMs = performance.now() - w0;
     }
-    let output = "";
+    const output = new SplicedOutput(chars + lines.length * SplicedOutput.LINE_OVERHEAD);
     for (const line of lines) {
       let v: number | null = null;
       if (typeof line.pair === "string") {
@@ -166,9 +167,9 @@ export class ChunkResolver {
         v = values.get(line.pair.key) ?? null;
         if (v === null) throw new Error(`no seniority resolved for a pair (internal error)`);
       }
-      output += `${spliceSeniority(line.text, v, line.empty)}\n`;
+      output.add(line.text, v, line.empty);
       counts.outputLines += 1;
     }
-    return { output, deadLines, counts, timings, pairKeys: [...pairs.keys()] };
+    return { output: output.bytes(), deadLines, counts, timings, pairKeys: [...pairs.keys()] };
   }
 }

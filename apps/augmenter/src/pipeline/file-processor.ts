@@ -103,9 +103,8 @@ export async function processFile(
     const r = await resolved;
     const w0 = performance.now();
     if (r.output.length > 0) {
-      const buf = Buffer.from(r.output);
-      report.bytesOut += buf.length;
-      await writeChunk(out, buf, upload);
+      report.bytesOut += r.output.length;
+      await writeChunk(out, r.output, upload);
     }
     if (r.deadLines.length > 0) {
       const d = openDead();

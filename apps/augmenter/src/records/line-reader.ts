@@ -1,4 +1,4 @@
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 
 /** One physical line: its text, or its bytes when they are not valid UTF-8. */
 export interface RawLine {
@@ -66,12 +66,20 @@ export async function* readLines(
 
   for await (const chunk of source) {
     const out: RawLine[] = [];
+    // An ASCII chunk (most input) is decoded once, and its lines are slices of that string:
+    // no per-line decode, and bytes are characters, so sizes come from the offsets.
+    const ascii = isAscii(chunk) ? chunk.toString("latin1") : undefined;
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(10, start);
       if (nl === -1) {
         if (start < chunk.length) hold(chunk.subarray(start));
         break;
+      }
+      if (ascii !== undefined && parts.length === 0 && overflow === 0 && nl - start <= maxLineBytes) {
+        out.push({ no: ++no, text: ascii.slice(start, nl), size: nl - start + 1 });
+        start = nl + 1;
+        continue;
       }
       const piece = chunk.subarray(start, nl);
       if (parts.length === 0 && overflow === 0 && piece.length > maxLineBytes) {

@@ -10,6 +10,12 @@ function describe(v: unknown): string {
   return v === null ? "null" : Array.isArray(v) ? "an array" : `a ${typeof v}`;
 }
 
+/** True when `obj` has a key of its own: `Object.keys` would build an array per record to say so. */
+function hasOwnKey(obj: object): boolean {
+  for (const k in obj) if (Object.hasOwn(obj, k)) return true;
+  return false;
+}
+
 /**
  * Decides what a parsed record becomes. The text to splice is the record's own text, except
  * when it already has a `seniority` key (removed, so the new one is last and single).
@@ -21,7 +27,7 @@ export function inspectPosting(rec: ParsedRecord, rules: PairRules): PostingVerd
   }
   const obj = v as Record<string, unknown>;
   let text = rec.text;
-  let empty = Object.keys(obj).length === 0;
+  let empty = !hasOwnKey(obj);
   if (Object.hasOwn(obj, "seniority")) {
     text = removeTopLevelKey(text, "seniority");
     empty = Object.keys(obj).length === 1;

@@ -129,10 +129,13 @@ export class RecordAssembler {
       this.blankLines += 1;
       return;
     }
-    const p = parse(text);
-    if (p.ok) {
-      out.push({ kind: "record", line: line.no, text, value: p.value, multiLine: false });
+    // Parsed here rather than through parse(): one result object fewer per line on the hot path.
+    let error: string;
+    try {
+      out.push({ kind: "record", line: line.no, text, value: JSON.parse(text), multiLine: false });
       return;
+    } catch (err) {
+      error = (err as Error).message;
     }
     if (text.trimStart().startsWith("{")) {
       this.state.depth = 0;
@@ -145,7 +148,7 @@ export class RecordAssembler {
         return;
       }
     }
-    out.push({ kind: "dead", line: line.no, reason: `invalid JSON: ${p.error}`, raw: text });
+    out.push({ kind: "dead", line: line.no, reason: `invalid JSON: ${error}`, raw: text });
   }
 
   /** Call at the end of the input. */

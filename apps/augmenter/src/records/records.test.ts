@@ -48,6 +48,20 @@ describe("readLines", () => {
     expect(got[0]?.text).toBe("{é}");
     expect(got[1]?.bytes).toEqual(Buffer.from([0xff]));
   });
+  it("reads whole lines of an ASCII chunk as the per-line decode does, sizes in bytes", async () => {
+    const got = await lines(['{"a":1}\r\n\n{"b":2}\n', "é\nx\n"]);
+    expect(got).toEqual([
+      { no: 1, text: '{"a":1}\r', size: 9 },
+      { no: 2, text: "", size: 1 },
+      { no: 3, text: '{"b":2}', size: 8 },
+      { no: 4, text: "é", size: 3 },
+      { no: 5, text: "x", size: 2 },
+    ]);
+    const long = await lines([`${"y".repeat(50)}\nok\n`], 40);
+    expect(long[0]).toMatchObject({ no: 1, overflowBytes: 50 });
+    expect(long[1]).toEqual({ no: 2, text: "ok", size: 3 });
+  });
+
   it("bounds a long line: keeps its head and counts its length", async () => {
     const got = await lines(["x".repeat(30), "y".repeat(30), "\nok\n"], 40);
     expect(got[0]).toMatchObject({ no: 1, overflowBytes: 60 });
