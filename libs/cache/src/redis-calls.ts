@@ -54,7 +54,8 @@ export async function sendPerNode(redis: Client, calls: readonly SlotCall[]): Pr
   }
 }
 
-const isTopologyError = (err: unknown) => /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN)\b/.test((err as Error).message ?? "");
+const isTopologyError = (err: unknown) =>
+  /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN)\b/.test((err as Error).message ?? "");
 
 async function sendOnce(redis: Client, calls: readonly SlotCall[]): Promise<unknown[]> {
   if (calls.length === 0) return [];
