@@ -3,6 +3,7 @@ import { option } from "@rl/cli";
 // the package's index would load the Redis and LMDB clients with them (README "Start-up cost").
 import { CACHE_URL_FORMS, validateCacheUrl } from "@rl/cache/cache-url";
 import { NORMALISE_LEVELS } from "@rl/cache/normalise";
+import { ADMIN_COMMAND_OPTIONS } from "./admin-command-options";
 
 export const AUGMENTER_OPTIONS = {
   rawUri: option.string("raw-uri", "Where inputs arrive: s3://bucket/prefix/, file:///dir/ or a directory", {
@@ -269,36 +270,7 @@ export const AUGMENTER_OPTIONS = {
   report: option.optionalString("report", "run: write the run report as JSON to this path", {
     env: "REPORT_PATH",
   }),
-  importFormat: option.oneOf(
-    "format",
-    "cache import: row format (auto: from the file name)",
-    ["auto", "jsonl", "csv", "tsv"] as const,
-    { default: "auto" },
-  ),
-  overwrite: option.boolean(
-    "overwrite",
-    "cache import: replace an existing different value (default: keep it, count a conflict)",
-    { default: false },
-  ),
-  maxBadFraction: option.number("max-bad-fraction", "cache import: fail when bad rows exceed this fraction", {
-    default: 0.01,
-    min: 0,
-    max: 1,
-  }),
-  warmFrom: option.optionalString(
-    "from",
-    "cache warm: the historic raw inputs to read (s3://bucket/prefix/ or a directory)",
-  ),
-  since: option.number(
-    "since",
-    "cache warm: only inputs named by a Unix timestamp at or after this (0: all)",
-    { default: 0, integer: true, min: 0 },
-  ),
-  metricsUrl: option.optionalString(
-    "metrics-url",
-    "cache stats: a running service's /metrics URL, for its hit ratios",
-  ),
-  all: option.boolean("all", "files retry: every file in the failed set", { default: false }),
+  ...ADMIN_COMMAND_OPTIONS,
   once: option.boolean("once", "run: process what is pending, then exit (the default for run)", {
     default: true,
   }),
