@@ -142,6 +142,23 @@ describe("InferenceScheduler", () => {
   });
 });
 
+describe("InferenceScheduler stopping", () => {
+  it("drain() sends no batch that is still waiting for its pacing slot, and close() ends the wait", async () => {
+    const { model, calls } = fakeModel();
+    // A shared schedule that is far behind: every batch must wait 60 s for its slot.
+    const pacer = { readyIn: () => 0, reserve: async () => 60_000 };
+    const s = new InferenceScheduler(model, new TwoTierCache(new MemoryStore(), 100), { ...fast, pacer });
+    const r = s.request(pair(1));
+    await new Promise((res) => setTimeout(res, 50)); // the batch is taken and waits for its slot
+    const t0 = Date.now();
+    await s.drain(5_000);
+    expect(Date.now() - t0).toBeLessThan(1_000); // drained at once, not after the 60 s wait
+    s.close();
+    await expect(r.result).rejects.toThrow(/closed/);
+    expect(calls).toHaveLength(0);
+  });
+});
+
 describe("InferenceScheduler batches", () => {
   it("cuts batches by encoded bytes too: no request passes maxRequestBytes, whatever the titles", async () => {
     const { model, calls } = fakeModel();

@@ -8,6 +8,7 @@ import type { Inferred } from "./inferred";
 import { LocalPacer, type Pacer } from "./pacer";
 import { PairClaims } from "./pair-claims";
 import { PairResolver } from "./pair-resolver";
+import { StoppableWaits } from "./stoppable-waits";
 import { PendingAnswers } from "./pending-answers";
 import {
   DEFAULT_SCHEDULER_OPTIONS,
@@ -61,6 +62,8 @@ export class InferenceScheduler {
   private preparing = false;
   private paceTimer: NodeJS.Timeout | undefined;
   private readonly backoffTimers = new Set<NodeJS.Timeout>();
+  /** Batches waiting for their pacing slot: ended by drain() and close(), which send nothing more. */
+  private readonly slotWaits = new StoppableWaits();
   private draining = false;
   private closed = false;
   private readonly counters = {
@@ -171,32 +174,42 @@ export class InferenceScheduler {
 
   private async send(batch: Batch): Promise<void> {
     this.inFlight += 1;
-    let pairs: Pair[] = [];
-    let wait = 0;
+    let pairs: Pair[] = batch.pairs;
     try {
-      pairs = await this.pairs.beforeCall(batch.pairs);
-      // Only a batch that will go is charged to the model's rate.
-      if (pairs.length > 0 && this.cache.availability.up && !this.closed)
-        wait = await this.pacer.reserve(pairs.length);
+      let wait = 0;
+      try {
+        pairs = await this.pairs.beforeCall(batch.pairs);
+        // Only a batch that will go is charged to the model's rate.
+        if (pairs.length > 0 && this.cache.availability.up && !this.closed)
+          wait = await this.pacer.reserve(pairs.length);
+      } finally {
+        this.preparing = false;
+      }
+      this.pump();
+      if (wait > 0) await this.slotWaits.wait(wait);
+      if (pairs.length === 0) return;
+      if (this.closed || this.draining) {
+        // Stopped while waiting for its slot: nothing more is sent. The claims go back so other
+        // workers need not wait for them to lapse; close() fails the pending requests.
+        this.pairs.release(pairs.map((p) => p.key));
+        return;
+      }
+      // L2 went away while the batch waited for its turn: an answer now could not be stored.
+      // Back to the front of the line; it goes once L2 answers.
+      if (!this.cache.availability.up) {
+        this.queue.putBack({ pairs, attempt: batch.attempt });
+        return;
+      }
+      await this.call({ pairs, attempt: batch.attempt });
+    } catch (err) {
+      // A defect, not a model failure (those are handled in call()): the batch's files fail
+      // with it rather than wait forever for answers that will not come.
+      const e = new ModelError(`internal error sending a batch: ${(err as Error).message}`, "status", false);
+      for (const p of pairs) this.pending.reject(p.key, e);
+      this.pairs.release(pairs.map((p) => p.key));
     } finally {
-      this.preparing = false;
+      this.sent();
     }
-    this.pump();
-    if (wait > 0) await sleep(wait);
-    if (pairs.length === 0 || this.closed) {
-      // Closed while waiting for its slot: give the claims back so other workers need not
-      // wait for them to lapse.
-      if (this.closed) this.pairs.release(pairs.map((p) => p.key));
-      return this.sent();
-    }
-    // L2 went away while the batch waited for its turn: an answer now could not be stored.
-    // Back to the front of the line; it goes once L2 answers.
-    if (!this.cache.availability.up) {
-      this.queue.putBack({ pairs, attempt: batch.attempt });
-      return this.sent();
-    }
-    await this.call({ pairs, attempt: batch.attempt });
-    this.sent();
   }
 
   private sent(): void {
@@ -220,7 +233,11 @@ export class InferenceScheduler {
     }
     const ms = this.now() - t0;
     this.counters.modelMs += ms;
-    this.events.onBatch?.({ pairs: n, attempt: batch.attempt, ms, ...(error ? { error } : {}) });
+    try {
+      this.events.onBatch?.({ pairs: n, attempt: batch.attempt, ms, ...(error ? { error } : {}) });
+    } catch {
+      // Metrics and logging must not cost the answers.
+    }
     if (values) {
       const answers = batch.pairs.map((p, i) => [p.key, values[i] as number] as const);
       const writeMs = await this.pairs.store(answers);
@@ -261,6 +278,7 @@ export class InferenceScheduler {
    */
   async drain(ms: number): Promise<void> {
     this.draining = true;
+    this.slotWaits.endAll();
     const until = Date.now() + ms;
     while (this.inFlight > 0 && Date.now() < until) await sleep(20);
   }
@@ -268,6 +286,7 @@ export class InferenceScheduler {
   /** Fails every pending request; later requests fail at once. */
   close(): void {
     this.closed = true;
+    this.slotWaits.endAll();
     clearTimeout(this.paceTimer);
     for (const t of this.backoffTimers) clearTimeout(t);
     this.backoffTimers.clear();
