@@ -56,8 +56,9 @@ export class QueueSource implements WorkSource {
   private readonly enqueuer: FileEnqueuer;
   private readonly lease: ScannerLease;
   private readonly reportedIgnored = new Set<string>();
-  /** The last outcome here of each job this worker processed, by job id. */
+  /** During runOnce(): the last outcome here of each job this worker processed, by job id (serve keeps none). */
   private readonly outcomes = new Map<string, FileReport>();
+  private collecting = false;
   private readonly abortedHere = new Set<string>();
   private lastWorkerError = { kind: "", at: 0 };
   ready = false;
@@ -84,7 +85,7 @@ export class QueueSource implements WorkSource {
     // The ledger first: a job enqueued before another worker's output appeared has nothing to do.
     if (await this.discovery.isDone(info.key, info.etag)) return "already done";
     const { report, aborted } = await work(info);
-    this.outcomes.set(id, report);
+    if (this.collecting) this.outcomes.set(id, report);
     if (report.status === "done") {
       this.discovery.markDone(info.key, info.etag);
       return "done";
@@ -178,18 +179,19 @@ export class QueueSource implements WorkSource {
     this.metrics.backlog.set(listing.pending.length);
     onPending(listing.pending);
     const mine = new Map(listing.pending.map((f) => [fileJobId(f.key, f.etag), f]));
+    this.collecting = true;
     await this.enqueuer.addAll(listing.pending);
     const worker = await this.startWorker(work);
     // Until every file of this run is completed (its job removed) or failed, whoever holds it.
     const open = new Set(mine.keys());
     const setAside = new Map<string, Job<FileJobData>>();
     for (;;) {
-      await this.settled(open, setAside);
+      await this.settled(open, setAside, mine);
       if (open.size === 0 || this.stopping) break;
       await this.pollWait.sleep(Math.min(this.o.pollIntervalMs, 500));
     }
     await worker.close();
-    if (this.stopping) await this.settled(open, setAside); // jobs that finished within the grace
+    if (this.stopping) await this.settled(open, setAside, mine); // jobs that finished within the grace
     const reports: FileReport[] = [];
     for (const [id, f] of mine) {
       const here = this.outcomes.get(id);
@@ -213,12 +215,24 @@ export class QueueSource implements WorkSource {
     };
   }
 
-  /** Takes out of `open` the jobs settled: completed (and so removed) or failed for good (into `setAside`). */
-  private async settled(open: Set<string>, setAside: Map<string, Job<FileJobData>>): Promise<void> {
+  /**
+   * Takes out of `open` the jobs settled: completed or failed for good (into `setAside`). A done job
+   * is removed from Redis, so "unknown" is asked of the ledger: a job lost with the queue (Redis
+   * flushed, a failover without persistence) is enqueued again rather than counted as done.
+   */
+  private async settled(
+    open: Set<string>,
+    setAside: Map<string, Job<FileJobData>>,
+    files: ReadonlyMap<string, ObjectInfo>,
+  ): Promise<void> {
     for (const id of [...open]) {
       const state = await this.q.queue.getJobState(id);
-      if (state === "completed" || state === "unknown") open.delete(id);
-      else if (state === "failed") {
+      if (state === "completed") open.delete(id);
+      else if (state === "unknown") {
+        const f = files.get(id);
+        if (!f || (await this.discovery.isDone(f.key, f.etag))) open.delete(id);
+        else if (!this.stopping) await this.enqueuer.addAll([f]);
+      } else if (state === "failed") {
         open.delete(id);
         const job = await this.q.queue.getJob(id);
         if (job) setAside.set(id, job);
