@@ -40,49 +40,74 @@ export function groupBySlot<T>(
  * (the promoted replica took some of them) comes back with MOVED errors and the table is never
  * refreshed, so every later send failed the same way (seen in the scale-out e2e: L2 "down" for
  * good after a master was killed). So a MOVED / ASK / CLUSTERDOWN answer refreshes the slot
- * table and the whole send is tried again, a few times.
+ * table and the calls that met it (only those: a bulk import counts what each call did) are sent
+ * again, a few times.
  */
 export async function sendPerNode(redis: Client, calls: readonly SlotCall[]): Promise<unknown[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await sendOnce(redis, calls);
-    } catch (err) {
-      if (!(redis instanceof Cluster) || attempt >= 4 || !isTopologyError(err)) throw err;
+  const out = new Array<unknown>(calls.length);
+  let left = calls.map((_, i) => i);
+  for (let attempt = 1; left.length > 0; attempt++) {
+    const { moved, error } = await sendOnce(redis, calls, left, out);
+    if (moved.length > 0 && (!(redis instanceof Cluster) || attempt >= 4)) throw error;
+    left = moved;
+    if (left.length > 0 && redis instanceof Cluster) {
       await new Promise<void>((resolve) => redis.refreshSlotsCache(() => resolve()));
       await new Promise((r) => setTimeout(r, 100 * attempt));
     }
   }
+  return out;
 }
 
 const isTopologyError = (err: unknown) =>
   /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN)\b/.test((err as Error).message ?? "");
 
-async function sendOnce(redis: Client, calls: readonly SlotCall[]): Promise<unknown[]> {
-  if (calls.length === 0) return [];
+/**
+ * One pipeline per node for the calls `indices`, results into `out`. Returns the calls that met a
+ * topology error (with one such error); any other error fails the send, once every pipeline has
+ * answered (so no retry overlaps a pipeline still in flight).
+ */
+async function sendOnce(
+  redis: Client,
+  calls: readonly SlotCall[],
+  indices: readonly number[],
+  out: unknown[],
+): Promise<{ moved: number[]; error: unknown }> {
   const groups = new Map<string, number[]>();
   if (redis instanceof Cluster) {
-    calls.forEach(({ slot }, i) => {
-      const node = redis.slots[slot]?.join(",") ?? "";
+    for (const i of indices) {
+      const node = redis.slots[(calls[i] as SlotCall).slot]?.join(",") ?? "";
       const g = groups.get(node);
       if (g) g.push(i);
       else groups.set(node, [i]);
-    });
-  } else
-    groups.set(
-      "",
-      calls.map((_, i) => i),
-    );
-  const out = new Array<unknown>(calls.length);
+    }
+  } else groups.set("", [...indices]);
+  const moved: number[] = [];
+  let movedError: unknown;
+  let other: unknown;
   await Promise.all(
     [...groups.values()].map(async (idx) => {
       const pipeline = redis.pipeline();
       for (const i of idx) calls[i]?.call(pipeline as never);
-      const results = (await pipeline.exec()) ?? [];
+      let results: Array<[Error | null, unknown]>;
+      try {
+        results = (await pipeline.exec()) ?? [];
+      } catch (err) {
+        if (isTopologyError(err)) {
+          moved.push(...idx);
+          movedError ??= err;
+        } else other ??= err;
+        return;
+      }
       results.forEach(([err, value], j) => {
-        if (err) throw err;
-        out[idx[j] ?? 0] = value;
+        const i = idx[j] as number;
+        if (!err) out[i] = value;
+        else if (isTopologyError(err)) {
+          moved.push(i);
+          movedError ??= err;
+        } else other ??= err;
       });
     }),
   );
-  return out;
+  if (other !== undefined) throw other;
+  return { moved, error: movedError };
 }
