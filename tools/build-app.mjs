@@ -7,7 +7,7 @@
 // (the augmenter's start-up, README "Start-up cost"). Ship the whole dist/apps/<name>/ directory.
 import { build } from "esbuild";
 import { readdirSync, rmSync } from "node:fs";
-import { relative } from "node:path";
+import { basename, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const [app, ...flags] = process.argv.slice(2);
@@ -30,8 +30,15 @@ const externalPackages = {
     });
   },
 };
+// Worker threads' scripts (`src/**/<name>-worker.ts`) are entry points of their own, written
+// beside main.js as <name>-worker.js, where the code that starts them looks for them.
+const workers = Object.fromEntries(
+  readdirSync(`${root}apps/${app}/src`, { recursive: true, encoding: "utf8" })
+    .filter((f) => /(^|[\\/])[\w-]+-worker\.ts$/.test(f))
+    .map((f) => [basename(f, ".ts"), `${root}apps/${app}/src/${f}`]),
+);
 const { metafile } = await build({
-  entryPoints: { main: `${root}apps/${app}/src/main.ts` },
+  entryPoints: { main: `${root}apps/${app}/src/main.ts`, ...workers },
   outdir,
   // Chunks sit beside main.js, not in a subdirectory: code that finds the checkout from its own
   // import.meta.url (libs/cli data-dir.ts) expects to be three levels below it.

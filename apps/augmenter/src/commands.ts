@@ -22,6 +22,7 @@ const SCOPE: Partial<Record<OptionKey, readonly Command[]>> = {
   all: ["files"],
   errorsUri: SERVICE,
   fileConcurrency: SERVICE,
+  parseThreads: SERVICE,
   chunkRecords: SERVICE,
   chunkWindow: SERVICE,
   maxRecordBytes: SERVICE,

@@ -149,6 +149,16 @@ export const AUGMENTER_OPTIONS = {
     integer: true,
     min: 1,
   }),
+  parseThreads: option.string(
+    "parse-threads",
+    "Worker threads that split, parse and splice input while the main thread keeps I/O, the cache and the model's queue: auto is one per core; 0 parses on the main thread",
+    {
+      env: "PARSE_THREADS",
+      default: "auto",
+      pattern: /^(auto|\d{1,3})$/,
+      patternHint: "auto, or a number of threads from 0 to 999",
+    },
+  ),
   chunkRecords: option.number("chunk-records", "Records resolved together (one L2 round trip)", {
     env: "CHUNK_RECORDS",
     default: 2000,

@@ -12,6 +12,7 @@ import { queueDashboardSettings } from "./operations/queue-dashboard-settings";
 import { registerQueueMetrics } from "./operations/queue-metrics";
 import { ByteBudget } from "./pipeline/byte-budget";
 import { ChunkResolver } from "./pipeline/chunk-resolver";
+import { openParseStage } from "./parse/open-parse-stage";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
 import { SoloCoordinator, type Coordinator, type FileLeases } from "./coordination/coordinator";
 import { LmdbCoordinator } from "./coordination/lmdb-coordinator";
@@ -191,19 +192,24 @@ export async function createAugmenter(
     },
   );
   const pairRules = pairRulesOf(o);
+  const parse = openParseStage(o.parseThreads, {
+    limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },
+    rules: pairRules,
+    chunkRecords: o.chunkRecords,
+    maxDistinctTracked: 2_000_000,
+    knownMaxEntries: o.l1MaxEntries,
+  });
   const parts: AugmenterParts = {
     files: {
       raw,
       mod,
       errors,
-      resolver: new ChunkResolver(cache, scheduler, pairRules),
+      parse,
+      resolver: new ChunkResolver(cache, scheduler),
       budget: new ByteBudget(o.maxBytesInFlight),
       modelVersion: o.modelVersion,
       normalise: pairRules.normalise,
-      limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },
-      chunkRecords: o.chunkRecords,
       chunkWindow: o.chunkWindow,
-      maxDistinctTracked: 2_000_000,
     },
     scheduler,
     cache,
@@ -273,6 +279,7 @@ export async function createAugmenter(
       );
     scheduler.close();
     loop.close();
+    await settleWithin(parse.close(), left(1_000));
     cache.availability.close();
     await settleWithin(source.close(), left(1_000));
     await settleWithin(coordinator.close(), left(1_000));

@@ -69,43 +69,58 @@ export class TwoTierCache {
    * the read waits for it to return (or for `signal`), then is tried again.
    */
   async lookupMany(texts: Iterable<string>, signal?: AbortSignal): Promise<LookupResult> {
+    const all = [...texts];
+    const values = new Uint8Array(all.length);
+    const r = await this.lookupInto(all, values, signal);
     const found = new Map<string, number>();
-    const l1Misses: string[] = [];
-    let l1Hits = 0;
-    for (const t of texts) {
-      const v = this.l1.get(t);
-      if (v === undefined) l1Misses.push(t);
-      else {
-        found.set(t, v);
-        l1Hits += 1;
-      }
+    const missed = new Set(r.misses);
+    all.forEach((t, i) => {
+      if (!missed.has(i)) found.set(t, values[i] as number);
+    });
+    return { ...r, found, misses: r.misses.map((i) => all[i] as string) };
+  }
+
+  /**
+   * {@link lookupMany} by position, for the warm path: the value of `texts[i]` is written to
+   * `values[i]` (a seniority is 1..7), and the positions neither tier had are returned. No Map
+   * and no result entry per pair.
+   */
+  async lookupInto(
+    texts: readonly string[],
+    values: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<Omit<LookupResult, "found" | "misses"> & { misses: number[] }> {
+    const l1Misses: number[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      const v = this.l1.get(texts[i] as string);
+      if (v === undefined) l1Misses.push(i);
+      else values[i] = v;
     }
-    if (l1Misses.length === 0) return { found, misses: [], l1Hits, l2Hits: 0, l2ReadMs: 0 };
+    const l1Hits = texts.length - l1Misses.length;
+    if (l1Misses.length === 0) return { misses: [], l1Hits, l2Hits: 0, l2ReadMs: 0 };
     const t0 = performance.now();
-    const keys = l1Misses.map(pairKey);
-    let values: Array<number | undefined>;
+    const keys = l1Misses.map((i) => pairKey(texts[i] as string));
+    let found: Array<number | undefined>;
     for (;;) {
       await this.availability.whenUp(signal);
       try {
-        values = await this.l2.getMany(keys);
+        found = await this.l2.getMany(keys);
         break;
       } catch (err) {
         this.availability.failed(err as Error);
       }
     }
     const l2ReadMs = performance.now() - t0;
-    const misses: string[] = [];
-    let l2Hits = 0;
-    l1Misses.forEach((t, i) => {
-      const v = values[i];
-      if (v === undefined) misses.push(t);
+    const misses: number[] = [];
+    l1Misses.forEach((i, j) => {
+      const v = found[j];
+      if (v === undefined) misses.push(i);
       else {
-        this.l1.set(t, v);
-        found.set(t, v);
-        l2Hits += 1;
+        this.l1.set(texts[i] as string, v);
+        values[i] = v;
       }
     });
-    return { found, misses, l1Hits, l2Hits, l2ReadMs };
+    return { misses, l1Hits, l2Hits: l1Misses.length - misses.length, l2ReadMs };
   }
 
   /** Writes to L2 (one round trip), then L1. Returns the L2 write time, ms. */

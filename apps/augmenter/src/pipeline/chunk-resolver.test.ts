@@ -8,17 +8,30 @@ import {
   type PairKey,
 } from "@rl/cache";
 import { describe, expect, it } from "vitest";
-import type { AssembledRecord } from "../records/record-assembler";
+import { FileParser } from "../parse/file-parser";
+import type { ParsedChunk } from "../parse/parsed-chunk";
 import { ChunkError } from "./chunk-error";
 import { ChunkResolver } from "./chunk-resolver";
 import { ShutdownError } from "./shutdown-error";
 import { FakeInference, fakeSeniority } from "./testing/fake-inference";
 
-const posting = (line: number, value: unknown): AssembledRecord => {
-  const text = JSON.stringify(value);
-  return { kind: "record", line, text, value: JSON.parse(text) as unknown, multiLine: false };
-};
+/** One input line per posting (a string is taken as the line's raw text). */
+const posting = (_line: number, value: unknown): string =>
+  typeof value === "string" && value.startsWith("{") ? value : JSON.stringify(value);
 const job = (line: number, company: string, title: string) => posting(line, { company, title });
+/** The lines as one parsed chunk, as the parse stage hands it over. */
+function chunkOf(lines: string[]): ParsedChunk {
+  const parser = new FileParser("f.jsonl", {
+    limits: { maxRecordBytes: 1 << 20, maxRecordLines: 100 },
+    rules: DEFAULT_PAIR_RULES,
+    chunkRecords: 10_000,
+    maxDistinctTracked: 1000,
+    knownMaxEntries: 0,
+  });
+  const chunks = [...parser.push(Buffer.from(`${lines.join("\n")}\n`)), ...parser.end().chunks];
+  expect(chunks).toHaveLength(1);
+  return chunks[0] as ParsedChunk;
+}
 const pairOf = (company: string, title: string) => toPair(company, title, DEFAULT_PAIR_RULES) as Pair;
 const seniorities = (output: Buffer) =>
   output
@@ -39,7 +52,7 @@ class CountingL2 extends MemoryStore {
 function setup(inference = new FakeInference()) {
   const l2 = new CountingL2();
   const cache = new TwoTierCache(l2, 1000);
-  return { l2, cache, inference, resolver: new ChunkResolver(cache, inference, DEFAULT_PAIR_RULES) };
+  return { l2, cache, inference, resolver: new ChunkResolver(cache, inference) };
 }
 
 describe("ChunkResolver", () => {
@@ -59,11 +72,10 @@ describe("ChunkResolver", () => {
       job(5, "Initech", "Manager"),
       job(6, "Globex", "Analyst"),
     ];
-    const r = await t.resolver.resolve("f.jsonl", records);
+    const r = await t.resolver.resolve(chunkOf(records));
     expect(t.l2.reads).toEqual([3]); // one round trip, for the three distinct pairs L1 lacked
     expect(r.counts).toMatchObject({ outputLines: 6, l1Hits: 1, l2Hits: 1, modelPairs: 2, joinedPairs: 0 });
     expect(t.inference.requested.sort()).toEqual([manager.key, analyst.key].sort());
-    expect(r.pairKeys.sort()).toEqual([inL1, inL2, manager, analyst].map((p) => p.key).sort());
     const [m, a] = [fakeSeniority(manager), fakeSeniority(analyst)];
     expect(seniorities(r.output)).toEqual([2, 6, 2, m, m, a]);
     expect(r.deadLines).toEqual([]);
@@ -84,7 +96,7 @@ describe("ChunkResolver", () => {
     const order = [...pairs.keys()].reverse().flatMap((i) => [i, (i * 7) % 40]);
     const records = order.map((i, line) => job(line + 1, `Company ${i}`, `Title ${i}`));
 
-    const r = await t.resolver.resolve("f.jsonl", records);
+    const r = await t.resolver.resolve(chunkOf(records));
     expect(seniorities(r.output)).toEqual(order.map((i) => answers.get((pairs[i] as Pair).key)));
     expect(r.counts).toMatchObject({ l1Hits: 14, l2Hits: 13, modelPairs: 13 });
   });
@@ -93,7 +105,7 @@ describe("ChunkResolver", () => {
     const inference = new FakeInference({ immediate: false, share: { modelCallMs: 5, cacheWriteMs: 1 } });
     const t = setup(inference);
     const theirs = inference.request(pairOf("Acme", "Engineer")); // another file's chunk
-    const mine = t.resolver.resolve("f.jsonl", [job(1, "Acme", "Engineer"), job(2, "Acme", "Designer")]);
+    const mine = t.resolver.resolve(chunkOf([job(1, "Acme", "Engineer"), job(2, "Acme", "Designer")]));
     await new Promise((r) => setImmediate(r)); // the lookup is done and both pairs are asked for
     inference.settle();
     const r = await mine;
@@ -105,7 +117,7 @@ describe("ChunkResolver", () => {
   it("rejects with a ChunkError carrying the model's failure", async () => {
     const cause = new Error("UNAVAILABLE: no connection (after 5 attempts)");
     const t = setup(new FakeInference({ fail: cause }));
-    const err = await t.resolver.resolve("f.jsonl", [job(1, "Acme", "Engineer")]).then(
+    const err = await t.resolver.resolve(chunkOf([job(1, "Acme", "Engineer")])).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -116,38 +128,35 @@ describe("ChunkResolver", () => {
   it("rejects with a ShutdownError when the service shuts down while the chunk waits on the model", async () => {
     const t = setup(new FakeInference({ immediate: false }));
     const ac = new AbortController();
-    const p = t.resolver.resolve("f.jsonl", [job(1, "Acme", "Engineer")], ac.signal);
+    const p = t.resolver.resolve(chunkOf([job(1, "Acme", "Engineer")]), ac.signal);
     await new Promise((r) => setImmediate(r));
     ac.abort();
     await expect(p).rejects.toBeInstanceOf(ShutdownError);
   });
 
-  it("leaves the records it is given as they were", async () => {
+  it("refuses to write a line whose pair no tier resolved (a 0 left in place)", async () => {
     const t = setup();
-    const records = [
-      job(1, "Acme", "Engineer"),
-      posting(2, [1, 2]),
-      posting(3, { seniority: 9, company: "A" }),
-    ];
-    const copy = structuredClone(records);
-    const same = [...records];
-    await t.resolver.resolve("f.jsonl", records);
-    expect(records).toEqual(copy);
-    records.forEach((r, i) => expect(r).toBe(same[i]));
+    const chunk = chunkOf([job(1, "Acme", "Engineer")]);
+    // A lookup that claims to have found everything but wrote nothing: the digit stays 0.
+    const resolver = new ChunkResolver(
+      { lookupInto: async () => ({ misses: [], l1Hits: 1, l2Hits: 0, l2ReadMs: 0 }) },
+      t.inference,
+    );
+    await expect(resolver.resolve(chunk)).rejects.toThrow(/no seniority resolved/);
   });
 
   it("writes null for postings without a usable pair, by reason, and dead-letters what is not a posting", async () => {
     const t = setup();
-    const records: AssembledRecord[] = [
+    const records = [
       posting(1, { title: "Engineer" }),
       posting(2, { company: "  ", title: "Engineer" }),
       posting(3, { company: "A".repeat(2000), title: "Engineer" }),
       posting(4, { company: 7, title: "Engineer" }),
       posting(5, "a string"),
-      { kind: "dead", line: 6, reason: "not valid JSON", raw: "{oops" },
+      "{oops}",
       job(7, "Acme", "Engineer"),
     ];
-    const r = await t.resolver.resolve("f.jsonl", records);
+    const r = await t.resolver.resolve(chunkOf(records));
     expect(seniorities(r.output)).toEqual([
       null,
       null,
@@ -159,7 +168,12 @@ describe("ChunkResolver", () => {
     expect(r.counts.outputLines).toBe(5);
     expect(r.deadLines.map((l) => JSON.parse(l) as unknown)).toEqual([
       { file: "f.jsonl", line: 5, reason: "not a JSON object (got a string)", raw: '"a string"' },
-      { file: "f.jsonl", line: 6, reason: "not valid JSON", raw: "{oops" },
+      {
+        file: "f.jsonl",
+        line: 6,
+        reason: expect.stringMatching(/^invalid JSON: /) as unknown,
+        raw: "{oops}",
+      },
     ]);
     expect(t.inference.requested).toEqual([pairOf("Acme", "Engineer").key]);
   });

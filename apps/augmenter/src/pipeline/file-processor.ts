@@ -4,8 +4,8 @@ import { createGzip } from "node:zlib";
 import type { PairRules } from "@rl/cache";
 import type { ObjectInfo, ObjectStore } from "@rl/s3";
 import { deadLetterKey, sourceStamp } from "../ledger/output-ledger";
-import { readLines } from "../records/line-reader";
-import { RecordAssembler, type AssembledRecord, type AssemblerLimits } from "../records/record-assembler";
+import type { ParseSession, ParseStage } from "../parse/parse-stage";
+import type { ParsedChunk } from "../parse/parsed-chunk";
 import type { ByteBudget } from "./byte-budget";
 import type { ChunkResolver, ResolvedChunk } from "./chunk-resolver";
 import { FileError } from "./file-error";
@@ -18,21 +18,21 @@ export interface FileProcessorDeps {
   raw: Pick<ObjectStore, "get">;
   mod: Pick<ObjectStore, "put">;
   errors: Pick<ObjectStore, "put" | "head" | "delete">;
-  /** Turns chunks of records into output text (the chunk resolver). */
+  /** Splits, parses and splices a file's bytes into chunks (on this thread or on parse workers). */
+  parse: ParseStage;
+  /** Completes parsed chunks with their seniorities (the chunk resolver). */
   resolver: Pick<ChunkResolver, "resolve">;
   /** Input bytes in flight across every file of the process (one budget, shared). */
   budget: ByteBudget;
   /** Written on every output, with the normalisation its pairs were made with. */
   modelVersion: string;
   normalise: PairRules["normalise"];
-  limits: AssemblerLimits;
-  /** Records resolved together: one L2 round trip each. @default 2000 */
-  chunkRecords: number;
   /** Chunks of one file resolved at once (outputs still written in order). @default 8 */
   chunkWindow: number;
-  /** Distinct pairs counted per file before the count stops growing (memory bound). @default 2_000_000 */
-  maxDistinctTracked: number;
 }
+
+/** Reads of one file handed to its parser and not yet answered: the file's read-ahead. */
+const PARSE_AHEAD = 2;
 
 /** A chunk in the window, with the input bytes it holds of the budget until it is written. */
 interface InFlight {
@@ -74,8 +74,7 @@ export async function processFile(
   const report = emptyFileReport(info.key, info.etag);
   const t = report.timings;
   const gz = info.key.endsWith(".gz");
-  const distinct = new Set<string>();
-  const assembler = new RecordAssembler(deps.limits);
+  const session: ParseSession = deps.parse.open(info.key);
 
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   const outBody: Readable = gz ? pipeline(out, createGzip(), () => {}) : out;
@@ -113,7 +112,6 @@ export async function processFile(
     t.s3WriteMs += performance.now() - w0;
     deps.budget.give(holder, bytes);
     fold(report, r);
-    for (const k of r.pairKeys) if (distinct.size < deps.maxDistinctTracked) distinct.add(k);
   };
 
   const window: InFlight[] = [];
@@ -124,23 +122,31 @@ export async function processFile(
     while (window.length > most) await emit(window.shift() as InFlight);
   };
   // Budget: bytes taken for input not yet handed to a chunk (a chunk carries them until it is
-  // written). A chunk is charged the lines it holds; a line still being read, or an unfinished
-  // multi-line object, stays charged to the file until its record is in a chunk.
+  // written). The parser charges a chunk the lines it holds; a line still being read, or an
+  // unfinished multi-line object, stays charged to the file until its record is in a chunk.
   const holder = {};
-  let consumed = 0; // bytes of the lines given to the assembler since the last chunk
-  let pending: AssembledRecord[] = [];
-  /**
-   * Hands the records read so far to the resolver and lets go of them: the resolver keeps only
-   * each record's text and pair, so the parsed values are freed while the chunk waits.
-   */
-  const startChunk = () => {
-    report.records += pending.length;
-    const held = Math.min(consumed, assembler.heldChars);
-    const resolved = deps.resolver.resolve(info.key, pending, signal);
-    pending = [];
-    resolved.catch((error: unknown) => (failure ??= { error }));
-    window.push({ resolved, bytes: consumed - held });
-    consumed = held;
+  /** Hands a parsed chunk to the resolver; it is written in its turn by `emit`. */
+  const startChunk = (chunk: ParsedChunk) => {
+    report.records += chunk.records;
+    const resolved = deps.resolver.resolve(chunk, signal);
+    resolved.then(
+      (r) => session.learn(chunk.seq, r.values),
+      (error: unknown) => {
+        session.learn(chunk.seq, undefined);
+        failure ??= { error };
+      },
+    );
+    window.push({ resolved, bytes: chunk.bytes });
+  };
+  // Reads given to the parser, oldest first: their chunks are started in order.
+  const parsing: Array<Promise<ParsedChunk[]>> = [];
+  const startParsed = async (most: number) => {
+    while (parsing.length > most) {
+      for (const chunk of await (parsing.shift() as Promise<ParsedChunk[]>)) {
+        startChunk(chunk);
+        await emitUntil(deps.chunkWindow - 1);
+      }
+    }
   };
   const throwIfFailed = () => {
     if (failure) throw failure.error;
@@ -148,7 +154,9 @@ export async function processFile(
   };
   /** Writes out everything read so far: what a file does before it waits for budget. */
   const flush = async () => {
-    if (pending.length > 0) startChunk();
+    await startParsed(0);
+    const rest = await session.cut();
+    if (rest) startChunk(rest);
     await emitUntil(0);
   };
   async function* budgeted(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
@@ -172,21 +180,19 @@ export async function processFile(
       },
     );
     const input = budgeted(gunzipIf(info.key, raw));
-    for await (const batch of readLines(input, deps.limits.maxRecordBytes)) {
+    for await (const bytes of input) {
       throwIfFailed();
-      for (const line of batch) {
-        consumed += line.size;
-        assembler.push(line, pending);
-      }
-      if (pending.length >= deps.chunkRecords) {
-        startChunk();
-        await emitUntil(deps.chunkWindow - 1);
-      }
+      const pushed = session.push(bytes);
+      pushed.catch(() => {}); // awaited in turn by startParsed; a failure must not go unhandled first
+      parsing.push(pushed);
+      await startParsed(PARSE_AHEAD - 1);
     }
-    assembler.end(pending);
-    if (pending.length > 0) startChunk();
+    await startParsed(0);
+    const last = await session.end();
+    for (const chunk of last.chunks) startChunk(chunk);
     await emitUntil(0);
-    report.blankLines = assembler.blankLines;
+    report.blankLines = last.blankLines;
+    report.distinctPairs = last.distinctPairs;
     if (report.records !== report.outputLines + report.deadLetters) {
       throw new Error(
         `counts do not reconcile: ${report.records} records, ${report.outputLines} written, ${report.deadLetters} dead-lettered`,
@@ -208,6 +214,7 @@ export async function processFile(
   } catch (err) {
     // Destroying the bodies makes both uploads fail and abort: no partial object appears.
     const e = err as Error;
+    session.close();
     out.destroy(e);
     dead?.stream.destroy(e);
     await Promise.allSettled([upload, dead?.upload]);
@@ -217,12 +224,10 @@ export async function processFile(
         ? `corrupt gzip: ${e.message}`
         : e.message;
     deps.budget.giveAll(holder);
-    report.distinctPairs = distinct.size;
     t.totalMs = performance.now() - t0;
     throw new FileError(info.key, report, { cause: err });
   }
   deps.budget.giveAll(holder);
-  report.distinctPairs = distinct.size;
   t.totalMs = performance.now() - t0;
   return report;
 }

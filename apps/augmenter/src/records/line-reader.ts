@@ -13,82 +13,116 @@ export interface RawLine {
 }
 
 /**
- * Splits a byte stream into lines on `\n`, yielding them in batches (one per input chunk) to
- * keep per-line async overhead off the hot path. A line is held whole in memory up to
- * `maxLineBytes`; beyond that only its head is kept and its length counted, so memory stays
- * bounded whatever the input.
+ * Splits bytes into lines on `\n`, fed chunk by chunk (push-based, so a parse worker can hold
+ * one per file between messages). A line is held whole in memory up to `maxLineBytes`; beyond
+ * that only its head is kept and its length counted, so memory stays bounded whatever the input.
  */
-export async function* readLines(
-  source: AsyncIterable<Buffer>,
-  maxLineBytes: number,
-): AsyncGenerator<RawLine[]> {
-  let parts: Buffer[] = [];
-  let partsLen = 0;
-  let overflow = 0;
-  let no = 0;
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private partsLen = 0;
+  private overflow = 0;
+  private no = 0;
 
-  const make = (buf: Buffer): RawLine => {
-    no += 1;
-    if (overflow > 0) {
-      const line = { no, bytes: buf, overflowBytes: overflow, size: overflow + 1 };
-      overflow = 0;
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** Bytes of the unfinished last line held for the next chunk (up to the limit). */
+  get heldBytes(): number {
+    return this.partsLen;
+  }
+
+  /** The lines `chunk` completes. The chunk is not kept: what is held of it is copied. */
+  push(chunk: Uint8Array): RawLine[] {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    const out: RawLine[] = [];
+    // An ASCII chunk (most input) is decoded once, and its lines are slices of that string:
+    // no per-line decode, and bytes are characters, so sizes come from the offsets.
+    const ascii = isAscii(buf) ? buf.toString("latin1") : undefined;
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, start);
+      if (nl === -1) {
+        if (start < buf.length) this.hold(buf.subarray(start));
+        break;
+      }
+      if (
+        ascii !== undefined &&
+        this.parts.length === 0 &&
+        this.overflow === 0 &&
+        nl - start <= this.maxLineBytes
+      ) {
+        out.push({ no: ++this.no, text: ascii.slice(start, nl), size: nl - start + 1 });
+        start = nl + 1;
+        continue;
+      }
+      const piece = buf.subarray(start, nl);
+      if (this.parts.length === 0 && this.overflow === 0 && piece.length > this.maxLineBytes) {
+        this.overflow = piece.length;
+        out.push(this.make(Buffer.from(piece.subarray(0, this.maxLineBytes))));
+      } else out.push(this.make(this.take(piece)));
+      start = nl + 1;
+    }
+    return out;
+  }
+
+  /** The last line, when the input does not end with a newline. */
+  end(): RawLine[] {
+    if (this.parts.length === 0 && this.overflow === 0) return [];
+    const last = this.make(this.take(Buffer.alloc(0)));
+    last.size -= 1; // no newline after it
+    return [last];
+  }
+
+  private make(buf: Buffer): RawLine {
+    this.no += 1;
+    const no = this.no;
+    if (this.overflow > 0) {
+      const line = { no, bytes: buf, overflowBytes: this.overflow, size: this.overflow + 1 };
+      this.overflow = 0;
       return line;
     }
     const size = buf.length + 1;
     return isUtf8(buf) ? { no, text: buf.toString("utf8"), size } : { no, bytes: buf, size };
-  };
-  const take = (tail: Buffer): Buffer => {
-    if (parts.length === 0) return tail;
-    const room = Math.max(0, maxLineBytes - partsLen);
-    if (overflow > 0) overflow += tail.length;
-    else if (tail.length > room) overflow = partsLen + tail.length;
-    const buf = Buffer.concat([...parts, tail.subarray(0, room)]);
-    parts = [];
-    partsLen = 0;
+  }
+
+  private take(tail: Buffer): Buffer {
+    if (this.parts.length === 0) return tail;
+    const room = Math.max(0, this.maxLineBytes - this.partsLen);
+    if (this.overflow > 0) this.overflow += tail.length;
+    else if (tail.length > room) this.overflow = this.partsLen + tail.length;
+    const buf = Buffer.concat([...this.parts, tail.subarray(0, room)]);
+    this.parts = [];
+    this.partsLen = 0;
     return buf;
-  };
-  const hold = (piece: Buffer) => {
-    if (overflow > 0) {
-      overflow += piece.length;
+  }
+
+  private hold(piece: Buffer): void {
+    if (this.overflow > 0) {
+      this.overflow += piece.length;
       return;
     }
-    if (partsLen + piece.length > maxLineBytes) {
-      const room = maxLineBytes - partsLen;
-      parts.push(Buffer.from(piece.subarray(0, room)));
-      overflow = partsLen + piece.length;
-      partsLen = maxLineBytes;
+    if (this.partsLen + piece.length > this.maxLineBytes) {
+      const room = this.maxLineBytes - this.partsLen;
+      this.parts.push(Buffer.from(piece.subarray(0, room)));
+      this.overflow = this.partsLen + piece.length;
+      this.partsLen = this.maxLineBytes;
       return;
     }
     // Copy: the source may reuse its chunk buffers.
-    parts.push(Buffer.from(piece));
-    partsLen += piece.length;
-  };
+    this.parts.push(Buffer.from(piece));
+    this.partsLen += piece.length;
+  }
+}
 
+/** The lines of a byte stream, in batches (one per input chunk) to keep per-line async overhead off the hot path. */
+export async function* readLines(
+  source: AsyncIterable<Buffer>,
+  maxLineBytes: number,
+): AsyncGenerator<RawLine[]> {
+  const splitter = new LineSplitter(maxLineBytes);
   for await (const chunk of source) {
-    const out: RawLine[] = [];
-    // An ASCII chunk (most input) is decoded once, and its lines are slices of that string:
-    // no per-line decode, and bytes are characters, so sizes come from the offsets.
-    const ascii = isAscii(chunk) ? chunk.toString("latin1") : undefined;
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl === -1) {
-        if (start < chunk.length) hold(chunk.subarray(start));
-        break;
-      }
-      if (ascii !== undefined && parts.length === 0 && overflow === 0 && nl - start <= maxLineBytes) {
-        out.push({ no: ++no, text: ascii.slice(start, nl), size: nl - start + 1 });
-        start = nl + 1;
-        continue;
-      }
-      const piece = chunk.subarray(start, nl);
-      if (parts.length === 0 && overflow === 0 && piece.length > maxLineBytes) {
-        overflow = piece.length;
-        out.push(make(Buffer.from(piece.subarray(0, maxLineBytes))));
-      } else out.push(make(take(piece)));
-      start = nl + 1;
-    }
+    const out = splitter.push(chunk);
     if (out.length > 0) yield out;
   }
-  if (parts.length > 0 || overflow > 0) yield [make(take(Buffer.alloc(0)))];
+  const last = splitter.end();
+  if (last.length > 0) yield last;
 }

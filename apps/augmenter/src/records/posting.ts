@@ -1,4 +1,4 @@
-import { toPair, type Pair, type PairRules, type UnusableReason } from "@rl/cache";
+import { toPair, type Pair, type PairRules, type UnusableReason } from "@rl/cache/pair";
 import { removeTopLevelKey } from "./json-text";
 import type { ParsedRecord } from "./record-assembler";
 

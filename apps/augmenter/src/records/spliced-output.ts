@@ -5,6 +5,10 @@ const suffix = (n: number, comma: boolean) =>
   Buffer.from(`${comma ? "," : ""}"seniority":${n === 0 ? "null" : n}}\n`, "latin1");
 const WITH_COMMA = Array.from({ length: 8 }, (_, n) => suffix(n, true));
 const NO_COMMA = Array.from({ length: 8 }, (_, n) => suffix(n, false));
+/** The splice with a `0` where a seniority still to be resolved goes (see {@link SplicedOutput.addPending}). */
+const PENDING = [true, false].map((comma) => Buffer.from(`${comma ? "," : ""}"seniority":0}\n`, "latin1"));
+/** Where that digit is, counted back from the end of the line. */
+const DIGIT_FROM_END = 3;
 const CLOSE = 125; // "}"
 
 /**
@@ -19,7 +23,8 @@ export class SplicedOutput {
 
   /** `expectedBytes`: what the lines will take if their text is ASCII (it grows if not). */
   constructor(expectedBytes: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, expectedBytes));
+    // Never from Node's shared pool: the buffer may be transferred to another thread whole.
+    this.buf = Buffer.allocUnsafeSlow(Math.max(64, expectedBytes));
   }
 
   /** The bytes one line of `text` takes at most besides its own: the splice and the newline. */
@@ -41,6 +46,28 @@ export class SplicedOutput {
     this.at += tail.length;
   }
 
+  /**
+   * Adds `text` with `"seniority":0` before its closing brace, and returns the offset of that
+   * `0`: the caller writes the digit there once the pair is resolved (every seniority is one
+   * digit, 1..7). Lets one thread splice while another resolves.
+   */
+  addPending(text: string, empty: boolean): number {
+    // An object's text, white space trimmed, always ends with its brace (the assembler's work).
+    if (text.charCodeAt(text.length - 1) !== CLOSE)
+      throw new Error("a record's text does not end with its closing brace (internal error)");
+    const tail = PENDING[empty ? 1 : 0] as Buffer;
+    this.room(text, tail.length);
+    this.at += this.buf.write(text, this.at, "utf8") - 1;
+    this.buf.set(tail, this.at);
+    this.at += tail.length;
+    return this.at - DIGIT_FROM_END;
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.at;
+  }
+
   /** The lines written so far (a view of the buffer, not a copy). */
   bytes(): Buffer {
     return this.buf.subarray(0, this.at);
@@ -58,7 +85,7 @@ export class SplicedOutput {
     if (text.length * 3 <= free) return;
     const need = Buffer.byteLength(text, "utf8");
     if (need <= free) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + need + extra));
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + need + extra));
     this.buf.copy(grown, 0, 0, this.at);
     this.buf = grown;
   }

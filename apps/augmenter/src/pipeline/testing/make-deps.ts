@@ -1,5 +1,7 @@
 import { DEFAULT_PAIR_RULES, MemoryStore, TwoTierCache } from "@rl/cache";
 import type { ObjectInfo } from "@rl/s3";
+import { InlineParseStage } from "../../parse/parse-stage";
+import type { ParseOptions } from "../../parse/parsed-chunk";
 import { ByteBudget } from "../byte-budget";
 import { ChunkResolver, type PairInference } from "../chunk-resolver";
 import type { FileProcessorDeps } from "../file-processor";
@@ -17,25 +19,37 @@ export function makeDeps(
     cache?: TwoTierCache;
     /** Size of the pieces the input is read in (one chunk of records at least per piece). */
     readChunkBytes?: number;
+    /** Records per chunk of the default (inline) parse stage. */
+    chunkRecords?: number;
   } = {},
 ) {
-  const { cache = new TwoTierCache(new MemoryStore(), 1000), readChunkBytes, ...others } = overrides;
+  const {
+    cache = new TwoTierCache(new MemoryStore(), 1000),
+    readChunkBytes,
+    chunkRecords = 100,
+    ...others
+  } = overrides;
   const { inference = new FakeInference({ cache }), ...rest } = others;
   const raw = new MemoryObjectStore("memory://raw/", readChunkBytes);
   const mod = new MemoryObjectStore("memory://mod/");
   const errors = new MemoryObjectStore("memory://errors/");
+  const parseOptions: ParseOptions = {
+    limits: { maxRecordBytes: 1 << 20, maxRecordLines: 100 },
+    rules: DEFAULT_PAIR_RULES,
+    chunkRecords,
+    maxDistinctTracked: 1000,
+    knownMaxEntries: 0,
+  };
   const deps: FileProcessorDeps = {
     raw,
     mod,
     errors,
-    resolver: new ChunkResolver(cache, inference, DEFAULT_PAIR_RULES),
+    parse: new InlineParseStage(parseOptions),
+    resolver: new ChunkResolver(cache, inference),
     budget: new ByteBudget(64 << 20),
     modelVersion: "v1",
     normalise: DEFAULT_PAIR_RULES.normalise,
-    limits: { maxRecordBytes: 1 << 20, maxRecordLines: 100 },
-    chunkRecords: 100,
     chunkWindow: 2,
-    maxDistinctTracked: 1000,
     ...rest,
   };
   /** Uploads `lines` as the input `key` and returns what processFile is given for it. */
@@ -43,5 +57,5 @@ export function makeDeps(
     const { etag } = await raw.put(key, `${lines.join("\n")}\n`);
     return { key, size: 0, etag, lastModified: new Date() };
   };
-  return { deps, raw, mod, errors, cache, inference, upload };
+  return { deps, raw, mod, errors, cache, inference, upload, parseOptions };
 }

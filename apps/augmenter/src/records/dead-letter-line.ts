@@ -1,4 +1,4 @@
-import type { DeadLetter } from "../records/record-assembler";
+import type { DeadLetter } from "./record-assembler";
 
 /** One line of a dead-letter object: where the record was in `file`, why, and its raw text. */
 export function deadLetterLine(file: string, d: DeadLetter): string {

@@ -1,0 +1,50 @@
+import { LruCache } from "@rl/cache/lru-cache";
+
+/** Chunks whose answers a thread still waits for, at most: a chunk of a failed file never hears back. */
+const MAX_AWAITED_CHUNKS = 4096;
+
+/**
+ * A parse thread's own copy of answers it has seen, so a line whose pair the thread already
+ * knows is spliced there and then: the main thread only looks up the pairs a thread has not
+ * met (its L1 look-ups were the largest cost left on it). A copy, never a source: every value
+ * in it came from the main thread's resolution of the same pair text, and a pair's seniority
+ * never changes under one model version. Bounded like L1 (CLOCK).
+ */
+export class KnownAnswers {
+  private readonly cache: LruCache<string, number>;
+  /** Each chunk's pairs sent for resolution, by chunk number, until the answers come back. */
+  private readonly awaited = new Map<number, readonly string[]>();
+  private nextChunk = 1;
+
+  constructor(maxEntries: number) {
+    this.cache = new LruCache(maxEntries);
+  }
+
+  get(pair: string): number | undefined {
+    return this.cache.get(pair);
+  }
+
+  /** Notes a chunk's unresolved pairs; returns the number its answers come back under. */
+  await(pairs: readonly string[]): number {
+    const n = this.nextChunk++;
+    if (pairs.length === 0) return n;
+    this.awaited.set(n, pairs);
+    if (this.awaited.size > MAX_AWAITED_CHUNKS) {
+      const oldest = this.awaited.keys().next().value as number;
+      this.awaited.delete(oldest);
+    }
+    return n;
+  }
+
+  /** The answers of chunk `n`, by position in its pairs (a seniority 1..7), or none when it failed. */
+  learn(n: number, values: Uint8Array | undefined): void {
+    const pairs = this.awaited.get(n);
+    if (!pairs) return;
+    this.awaited.delete(n);
+    if (!values) return;
+    for (let i = 0; i < pairs.length; i++) {
+      const v = values[i] as number;
+      if (v >= 1 && v <= 7) this.cache.set(pairs[i] as string, v);
+    }
+  }
+}

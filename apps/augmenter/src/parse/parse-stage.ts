@@ -1,0 +1,55 @@
+import { FileParser } from "./file-parser";
+import type { ParseOptions, ParsedChunk, ParsedEnd } from "./parsed-chunk";
+
+/** The parse stage of one file, wherever it runs. Calls are answered in the order they are made. */
+export interface ParseSession {
+  /**
+   * The chunks the file's next bytes complete. The bytes' buffer may be handed to another
+   * thread (detached here): read what you need of it first.
+   */
+  push(bytes: Buffer): Promise<ParsedChunk[]>;
+  /** What has been read so far as a chunk (before a wait for budget), if anything. */
+  cut(): Promise<ParsedChunk | undefined>;
+  /** The last chunks and the file's counts; the session is over. */
+  end(): Promise<ParsedEnd>;
+  /**
+   * The answers of a chunk's `pairs`, by position, once resolved (or nothing when it failed):
+   * a parse thread keeps them to splice those pairs itself next time.
+   */
+  learn(seq: number, values: Uint8Array | undefined): void;
+  /** Drops the file's state without an answer (a failed file). */
+  close(): void;
+}
+
+/** Where files are parsed: on this thread, or in parse workers ({@link ParseWorkers}). */
+export interface ParseStage {
+  open(file: string): ParseSession;
+  /** Stops its threads, if any; sessions still open fail. */
+  close(): Promise<void>;
+}
+
+/** Parses on the calling thread: `--parse-threads 0`, and the unit tests' stage. */
+export class InlineParseStage implements ParseStage {
+  constructor(private readonly options: ParseOptions) {}
+
+  open(file: string): ParseSession {
+    const parser = new FileParser(file, this.options);
+    const now = <T>(f: () => T): Promise<T> => {
+      try {
+        return Promise.resolve(f());
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    };
+    return {
+      push: (bytes) => now(() => parser.push(bytes)),
+      cut: () => now(() => parser.cut()),
+      end: () => now(() => parser.end()),
+      // The main thread's L1 already holds what was resolved: no copy to keep.
+      learn: () => {},
+      close: () => {},
+    };
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,171 @@
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { ParseSession, ParseStage } from "./parse-stage";
+import type { ParseOptions, ParsedChunk, ParsedEnd } from "./parsed-chunk";
+
+/** What the main thread asks a parse worker, for file session `id`. */
+export type WorkerRequest =
+  | { op: "push"; id: number; file: string; bytes: ArrayBuffer }
+  | { op: "cut" | "end"; id: number; file: string }
+  /** No answer. */
+  | { op: "drop"; id: number }
+  | { op: "learn"; seq: number; values?: Uint8Array };
+
+/** A worker's answer to a push, cut or end, in the order they were asked. */
+export type WorkerReply =
+  | { ok: true; chunks: ParsedChunk[]; blankLines?: number; distinctPairs?: number }
+  | { ok: false; message: string; stack?: string };
+
+interface Waiter {
+  resolve(reply: Extract<WorkerReply, { ok: true }>): void;
+  reject(err: Error): void;
+}
+
+/**
+ * How to start a parse worker. Built, it is `parse-worker.js` beside the bundle's chunks. From
+ * the sources (tsx, vitest) it is `parse-worker.ts`, which a worker cannot load by itself: tsx's
+ * loader does not reach worker threads (Node 20 and 24), so a two-line bootstrap registers it
+ * in the worker first.
+ */
+function workerScript(): { script: string | URL; eval: boolean } {
+  if (!import.meta.url.endsWith(".ts"))
+    return { script: new URL("./parse-worker.js", import.meta.url), eval: false };
+  // tsx's ESM API by path: resolving `tsx/esm/api` from here picks its CommonJS build, which cannot register.
+  const tsxPackage = createRequire(import.meta.url).resolve("tsx/package.json");
+  const tsx = new URL("dist/esm/api/index.mjs", pathToFileURL(tsxPackage)).href;
+  const worker = new URL("./parse-worker.ts", import.meta.url).href;
+  return {
+    script: `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(worker)}); });`,
+    eval: true,
+  };
+}
+
+/** One worker thread, its open sessions and the answers it owes, oldest first. */
+class ParseThread {
+  readonly worker: Worker;
+  sessions = 0;
+  private readonly waiting: Waiter[] = [];
+  failure: Error | undefined;
+
+  constructor(options: ParseOptions, onGone: (t: ParseThread) => void) {
+    const { script, eval: isCode } = workerScript();
+    this.worker = new Worker(script, {
+      eval: isCode,
+      workerData: options,
+      // V8's default young generation (48 MiB) cost ~40 MiB of RSS a thread and saved no
+      // measurable CPU over 16 on the warm benchmark (issue 15).
+      resourceLimits: { maxYoungGenerationSizeMb: 16 },
+    });
+    this.worker.unref();
+    this.worker.on("message", (reply: WorkerReply) => {
+      const w = this.waiting.shift();
+      if (this.waiting.length === 0) this.worker.unref();
+      if (!w) return;
+      if (reply.ok) w.resolve(reply);
+      else w.reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
+    });
+    const fail = (err: Error) => {
+      if (this.failure) return;
+      this.failure = new Error(`a parse worker stopped: ${err.message}`, { cause: err });
+      for (const w of this.waiting.splice(0)) w.reject(this.failure);
+      onGone(this);
+    };
+    this.worker.on("error", fail);
+    this.worker.on("exit", (code) => fail(new Error(`exited with code ${code}`)));
+  }
+
+  ask(request: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<Extract<WorkerReply, { ok: true }>> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      // Referenced while it owes an answer: a pending parse keeps the process alive, an idle pool does not.
+      if (this.waiting.length === 0) this.worker.ref();
+      this.waiting.push({ resolve, reject });
+      this.worker.postMessage(request, transfer);
+    });
+  }
+
+  tell(request: WorkerRequest): void {
+    if (!this.failure) this.worker.postMessage(request);
+  }
+}
+
+/** An ArrayBuffer holding exactly `bytes`: the input's own when it is whole (moved), else a copy. */
+function ownBuffer(bytes: Buffer): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  if (whole && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy.buffer;
+}
+
+/**
+ * Parses files on worker threads, so reading, parsing and splicing use the other cores while
+ * the main thread keeps I/O, the cache and the model's scheduler. A file stays on one thread
+ * (its parser holds the line cut between two reads); each new file goes to the thread with the
+ * fewest open files. Threads start when first needed; one that dies fails its files only and
+ * is replaced by the next file that opens.
+ */
+export class ParseWorkers implements ParseStage {
+  private readonly threads: ParseThread[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly options: ParseOptions,
+    readonly size: number,
+  ) {
+    if (!(size >= 1)) throw new Error(`parse threads: expected at least 1, got ${size}`);
+  }
+
+  open(file: string): ParseSession {
+    if (this.closed) throw new Error("the parse workers are closed");
+    const thread = this.pick();
+    thread.sessions += 1;
+    const id = this.nextId++;
+    let open = true;
+    const finish = () => {
+      if (open) thread.sessions -= 1;
+      open = false;
+    };
+    return {
+      push: async (bytes) => {
+        const buf = ownBuffer(bytes);
+        return (await thread.ask({ op: "push", id, file, bytes: buf }, [buf])).chunks;
+      },
+      cut: async () => (await thread.ask({ op: "cut", id, file })).chunks[0],
+      end: async (): Promise<ParsedEnd> => {
+        try {
+          const r = await thread.ask({ op: "end", id, file });
+          return { chunks: r.chunks, blankLines: r.blankLines ?? 0, distinctPairs: r.distinctPairs ?? 0 };
+        } finally {
+          finish();
+        }
+      },
+      learn: (seq, values) => {
+        if (seq > 0) thread.tell({ op: "learn", seq, ...(values ? { values } : {}) });
+      },
+      close: () => {
+        if (open) thread.tell({ op: "drop", id });
+        finish();
+      },
+    };
+  }
+
+  private pick(): ParseThread {
+    if (this.threads.length < this.size) {
+      const t = new ParseThread(this.options, (gone) => {
+        const i = this.threads.indexOf(gone);
+        if (i >= 0) this.threads.splice(i, 1);
+      });
+      this.threads.push(t);
+      return t;
+    }
+    return this.threads.reduce((a, b) => (b.sessions < a.sessions ? b : a));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
+  }
+}
