@@ -88,18 +88,73 @@ export function warmupChart(points: Array<{ lines: number; hitRatio: number }>):
   };
 }
 
+/**
+ * Horizontal bars in the rows' order; with `group` on the rows, coloured by it (with a legend);
+ * with `rule`, a dashed vertical line at that value (a target).
+ */
 export function barsChart(
-  title: string,
-  rows: Array<{ label: string; value: number }>,
+  title: string | { text: string; subtitle: string | string[] },
+  rows: Array<{ label: string; value: number; group?: string }>,
   unit: string,
+  rule?: number,
 ): TopLevelSpec {
-  return {
-    title,
-    data: { values: rows },
+  const bars = {
     mark: "bar",
     encoding: {
       y: { field: "label", type: "nominal", title: null, sort: null },
       x: { field: "value", type: "quantitative", title: unit },
+      ...(rows.some((r) => r.group !== undefined)
+        ? ({
+            color: {
+              field: "group",
+              type: "nominal",
+              title: null,
+              // The rows' order, not the alphabet's, picks the colours and orders the legend.
+              scale: { domain: [...new Set(rows.map((r) => r.group))] },
+              legend: { orient: "bottom", labelLimit: 400 },
+            },
+          } as const)
+        : {}),
     },
+  } as const;
+  if (rule === undefined) return { title, data: { values: rows }, ...bars };
+  return {
+    title,
+    layer: [
+      { data: { values: rows }, ...bars },
+      {
+        data: { values: [{ rule }] },
+        mark: { type: "rule", color: "firebrick", strokeDash: [6, 4] },
+        encoding: { x: { field: "rule", type: "quantitative" } },
+      },
+    ],
   };
+}
+
+const L2_NAMES = { lmdb: "LMDB", redis: "Redis" } as const;
+
+/** The warm scenario's lines/s by stage of the bare loop, then the augmenter's, against its target. */
+export function warmStagesChart(w: {
+  l2: keyof typeof L2_NAMES;
+  lines: number;
+  bareLoopStages: Array<{ stage: string; linesPerSecond: number }>;
+  linesPerSecond: number;
+  targetLinesPerSecond: number;
+}): TopLevelSpec {
+  const l2 = L2_NAMES[w.l2];
+  return barsChart(
+    {
+      text: `Warm path, ${l2} L2: lines/s by stage (${w.lines.toLocaleString("en-US")} lines)`,
+      subtitle: [
+        "bare loop: one pass over all the files per bar, doing that stage and those above it",
+        `dashed: the target, ${w.targetLinesPerSecond.toLocaleString("en-US")} lines/s`,
+      ],
+    },
+    [
+      ...w.bareLoopStages.map((s) => ({ label: s.stage, value: s.linesPerSecond, group: "bare loop" })),
+      { label: `augmenter, ${l2}`, value: w.linesPerSecond, group: "augmenter, end to end" },
+    ],
+    "lines/s",
+    w.targetLinesPerSecond,
+  );
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import * as prettier from "prettier";
 import { formatHelp, option, parseOptions, quietRuntimeNotice } from "@rl/cli";
 import { startLocalRedis } from "@rl/cache/testing";
-import { barsChart, demandChart, renderSvg, saturationChart, warmupChart } from "./charts";
+import { barsChart, demandChart, renderSvg, saturationChart, warmStagesChart, warmupChart } from "./charts";
 import { markdownReport } from "./report";
 import { ROOT, startS3Process } from "./processes";
 import { startup } from "./startup";
@@ -193,10 +193,13 @@ try {
     } else if (name === "warm" || name === "warm-redis") {
       const r = await warm(ctx, name === "warm" ? "lmdb" : "redis");
       results[name === "warm" ? "warm" : "warmRedis"] = r;
+      charts[`${name}-stages`] = await renderSvg(warmStagesChart(r));
       table(
         `12. Warm path, local directories, ${r.l2} L2: built bundle from start to exit vs the bare loop`,
         r,
       );
+      process.stdout.write("Bare loop by stage (cumulative; each a whole pass over the files)\n");
+      console.table(r.bareLoopStages);
       process.stdout.write("CPU profile, top 10 self time (share of samples)\n");
       console.table(r.cpuProfileTop10);
     }

@@ -242,6 +242,10 @@ export function markdownReport(r: Any, charts: string[]): string {
       "",
     );
   }
-  for (const key of ["warm", "warmRedis"]) if (r[key]) parts.push(...warmSection(r[key] as Any));
+  for (const [key, chart] of [
+    ["warm", "warm-stages"],
+    ["warmRedis", "warm-redis-stages"],
+  ] as const)
+    if (r[key]) parts.push(...warmSection(r[key] as Any, charts.includes(chart) ? chart : undefined));
   return `${parts.join("\n")}\n`;
 }

@@ -3,8 +3,10 @@ import { n, table } from "./report-table";
 
 type Any = Record<string, unknown>;
 
-export function warmSection(w: Any): string[] {
+/** `stagesChart`: the name of the lines/s-by-stage SVG beside the report, when there is one. */
+export function warmSection(w: Any, stagesChart?: string): string[] {
   const top = (w.cpuProfileTop10 as Array<{ name: string; percent: number }> | undefined) ?? [];
+  const stages = w.bareLoopStages as Array<{ stage: string; linesPerSecond: number }> | undefined;
   return [
     `## 12. Warm path, ${String(w.l2)} L2`,
     "",
@@ -23,11 +25,30 @@ export function warmSection(w: Any): string[] {
         : ([["Redis CPU seconds during the warm run", w.redisCpuSeconds]] as Array<[string, unknown]>)),
     ]),
     "",
+    ...(stages ? stagesPart(w, stages, stagesChart) : []),
     "CPU profile of a separate run (share of samples, self time; names are the bundle's, see [warm-path.md](warm-path.md) for what they are, the before/after history and the next steps):",
     "",
     "| share | function |",
     "|---|---|",
     ...top.map((e) => `| ${e.percent}% | \`${e.name}\` |`),
     "",
+  ];
+}
+
+/** Where the floor's time goes: the bare loop cut after each stage, beside the augmenter. */
+function stagesPart(
+  w: Any,
+  stages: Array<{ stage: string; linesPerSecond: number }>,
+  chart: string | undefined,
+): string[] {
+  return [
+    "Lines/s by stage: the bare loop run once more after the runs above, cut after each stage, each cut a whole pass over the same files in one process (`bare-loop.ts --stages`); each stage adds to those above it, so the last is the whole bare loop, and a stage faster than the one above it is noise (or JIT warm-up at smoke sizes). `read` includes decoding to UTF-8; the spliced text is built as a rope that only `+ write` flattens, so that cost shows there. Last, the augmenter's own figure from the table above.",
+    "",
+    "| stage | lines/s |",
+    "|---|---|",
+    ...stages.map((s) => `| ${s.stage} | ${n(s.linesPerSecond)} |`),
+    `| augmenter, end to end (target: ≥ ${n(w.targetLinesPerSecond)}) | ${n(w.linesPerSecond)} |`,
+    "",
+    ...(chart ? [`![lines/s by stage, ${String(w.l2)} L2](${chart}.svg)`, ""] : []),
   ];
 }

@@ -2,6 +2,8 @@
 // pair already in L2 (LMDB, or Redis with `warm-redis`), run by the built bundle from process
 // start to exit. Beside it, in the same run, the bare loop (bare-loop.ts) over the same bytes:
 // the machine is shared, so lines/s moves with its load, and the ratio is the comparable figure.
+// Then the same loop cut after each stage (bare-loop.ts --stages), for the chart of lines/s by
+// stage with the augmenter's own figure as the last bar.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -12,6 +14,7 @@ import { LocalObjectStore } from "@rl/s3";
 import type { RunReport } from "augmenter";
 import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
 import { augmenterBundle } from "../augmenter-bundle";
+import { stageRates, type StagePass } from "./bare-loop-stages";
 import { topSelfTimeIn } from "./cpu-profile";
 import { ROOT, TSX, startMockProcess } from "./processes";
 import type { Ctx } from "./scenarios";
@@ -74,14 +77,22 @@ async function runLocal(
   return { seconds, report: JSON.parse(await readFile(reportFile, "utf8")) as RunReport };
 }
 
+/** bare-loop.ts in its own process over the raw files; its parsed stdout. */
+async function bareLoopProcess(dir: string, out: string, flags: string[] = []): Promise<unknown> {
+  const script = `${ROOT}tools/src/bench/bare-loop.ts`;
+  const { stdout } = await run(TSX, [script, join(dir, "raw"), join(dir, out), ...flags]);
+  return JSON.parse(stdout);
+}
+
 async function bare(dir: string, out: string): Promise<number> {
-  const { stdout } = await run(TSX, [
-    `${ROOT}tools/src/bench/bare-loop.ts`,
-    join(dir, "raw"),
-    join(dir, out),
-  ]);
-  const r = JSON.parse(stdout) as { lines: number; seconds: number };
+  const r = (await bareLoopProcess(dir, out)) as { lines: number; seconds: number };
   return r.lines / r.seconds;
+}
+
+/** The bare loop cut after each stage, each a whole pass (bare-loop.ts --stages). */
+async function bareStages(dir: string, out: string) {
+  const r = (await bareLoopProcess(dir, out, ["--stages"])) as { stages: StagePass[] };
+  return stageRates(r.stages);
 }
 
 /** Redis's own CPU seconds so far (user + system), from INFO. */
@@ -122,6 +133,8 @@ export async function warm(ctx: Ctx, l2: "lmdb" | "redis") {
     const r = await runLocal(t, "mod");
     const redisCpu = l2 === "redis" ? (await redisCpuSeconds(ctx.redisUrl)) - redis0 : undefined;
     const bare1 = await bare(dir, "bare-1");
+    // After the bracket, so its passes do not stretch the gap between the two runs above.
+    const stages = await bareStages(dir, "bare-stages");
     // Profiled on its own: the profiler's cost stays out of the figures above.
     const prof = join(dir, "prof");
     await runLocal(t, "mod-prof", ["--cpu-prof", `--cpu-prof-dir=${prof}`]);
@@ -145,6 +158,7 @@ export async function warm(ctx: Ctx, l2: "lmdb" | "redis") {
       bareLoopBefore: Math.round(bare0),
       bareLoopAfter: Math.round(bare1),
       ratioToBareLoop: +(linesPerSecond / bareLinesPerSecond).toFixed(2),
+      bareLoopStages: stages,
       ...(redisCpu === undefined ? {} : { redisCpuSeconds: +redisCpu.toFixed(2) }),
       l1Hits: r.report.totals.l1Hits,
       l2Hits: r.report.totals.l2Hits,
