@@ -6,6 +6,7 @@ type Any = Record<string, unknown>;
 /** `stagesChart`: the name of the lines/s-by-stage SVG beside the report, when there is one. */
 export function warmSection(w: Any, stagesChart?: string): string[] {
   const top = (w.cpuProfileTop10 as Array<{ name: string; percent: number }> | undefined) ?? [];
+  const threads = (w.cpuProfileThreads as Array<{ thread: string; busySeconds: number }> | undefined) ?? [];
   const stages = w.bareLoopStages as Array<{ stage: string; linesPerSecond: number }> | undefined;
   return [
     `## 12. Warm path, ${String(w.l2)} L2`,
@@ -26,8 +27,11 @@ export function warmSection(w: Any, stagesChart?: string): string[] {
     ]),
     "",
     ...(stages ? stagesPart(w, stages, stagesChart) : []),
-    "CPU profile of a separate run (share of samples, self time; names are the bundle's, see [warm-path.md](warm-path.md) for what they are, the before/after history and the next steps):",
+    "CPU profile of a separate run (share of samples, self time, over every thread; names are the bundle's, see [warm-path.md](warm-path.md) for what they are, the before/after history and the next steps):",
     "",
+    ...(threads.length > 0
+      ? [`Busy seconds by thread: ${threads.map((t) => `${t.thread} ${t.busySeconds}`).join(", ")}.`, ""]
+      : []),
     "| share | function |",
     "|---|---|",
     ...top.map((e) => `| ${e.percent}% | \`${e.name}\` |`),

@@ -15,7 +15,7 @@ import type { RunReport } from "augmenter";
 import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
 import { augmenterBundle } from "../augmenter-bundle";
 import { stageRates, type StagePass } from "./bare-loop-stages";
-import { topSelfTimeIn } from "./cpu-profile";
+import { profileSummary } from "./cpu-profile";
 import { ROOT, TSX, startMockProcess } from "./processes";
 import type { Ctx } from "./scenarios";
 
@@ -162,7 +162,10 @@ export async function warm(ctx: Ctx, l2: "lmdb" | "redis") {
       ...(redisCpu === undefined ? {} : { redisCpuSeconds: +redisCpu.toFixed(2) }),
       l1Hits: r.report.totals.l1Hits,
       l2Hits: r.report.totals.l2Hits,
-      cpuProfileTop10: await topSelfTimeIn(prof, 10),
+      ...(await profileSummary(prof, 10).then((p) => ({
+        cpuProfileTop10: p.top,
+        cpuProfileThreads: p.threads,
+      }))),
     };
   } finally {
     await mock.stop();
