@@ -8,8 +8,11 @@ export function parseThreadCount(setting: string): number {
   return setting === "auto" ? availableParallelism() : Number(setting);
 }
 
-/** The parse stage `PARSE_THREADS` (already validated: `auto` or a count) asks for. */
+/** The parse stage `PARSE_THREADS` (already validated: `auto` or a count) asks for, its threads started. */
 export function openParseStage(setting: string, options: ParseOptions): ParseStage {
   const n = parseThreadCount(setting);
-  return n === 0 ? new InlineParseStage(options) : new ParseWorkers(options, n);
+  if (n === 0) return new InlineParseStage(options);
+  const workers = new ParseWorkers(options, n);
+  workers.start();
+  return workers;
 }
