@@ -215,7 +215,7 @@ export async function createAugmenter(
     scheduler,
     cache,
   };
-  const { source, fileQueue } = openWorkSource(
+  const { source, fileQueue } = await openWorkSource(
     { ...o, rawLocation: raw.location, modLocation: mod.location },
     leases ? { kind: "listing", coordinator: leases } : { kind: "queue", workerId: coordinator.workerId },
     new Discovery(raw, mod, o.lookbackSeconds),
