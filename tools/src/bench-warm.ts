@@ -10,7 +10,7 @@ import { Redis } from "ioredis";
 import { option, parseOptions } from "@rl/cli";
 import { startLocalRedis } from "@rl/cache/testing";
 import { startLocalS3Server } from "@rl/s3/testing";
-import { S3ObjectStore, createS3Client } from "@rl/s3";
+import { S3ObjectStore, createS3Client } from "@rl/s3/s3-object-store";
 import { startMockSeniorityServer } from "mock-seniority-server";
 import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
 import { runAugmenter, type AugmenterTarget } from "./bench/run-augmenter";

@@ -16,7 +16,7 @@ import {
   type OptionValues,
 } from "@rl/cli";
 import { openSeniorityStore, validateCacheUrl } from "@rl/cache";
-import { S3ObjectStore, createS3Client } from "@rl/s3";
+import { S3ObjectStore, createS3Client } from "@rl/s3/s3-object-store";
 import { startLocalS3Server } from "@rl/s3/testing";
 import type { RunReport } from "augmenter";
 import { augmenterBundle } from "./augmenter-bundle";

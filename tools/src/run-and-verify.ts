@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { freePort, startLocalRedis } from "@rl/cache/testing";
 import { formatHelp, option, parseOptions } from "@rl/cli";
-import { S3ObjectStore, createS3Client } from "@rl/s3";
+import { S3ObjectStore, createS3Client } from "@rl/s3/s3-object-store";
 import { startLocalS3Server } from "@rl/s3/testing";
 import { keywordSeniority } from "mock-seniority-server";
 import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";

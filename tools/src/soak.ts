@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { formatHelp, option, parseOptions, quietRuntimeNotice } from "@rl/cli";
 import { startLocalRedis, stopChild, type LocalRedisServer } from "@rl/cache/testing";
-import { S3ObjectStore, createS3Client } from "@rl/s3";
+import { S3ObjectStore, createS3Client } from "@rl/s3/s3-object-store";
 import { startLocalS3Server } from "@rl/s3/testing";
 import { DEFAULT_GENERATE_OPTIONS, generateSamples, seedFromText } from "sample-generator";
 import { seededSeniority, startMockSeniorityServer, type MockSeniorityServer } from "mock-seniority-server";

@@ -5,15 +5,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { Redis } from "ioredis";
-import {
-  LmdbStore,
-  RedisStore,
-  normaliseText,
-  openSeniorityStore,
-  pairKey,
-  pairText,
-  storageNamespace,
-} from "@rl/cache";
+import { LmdbStore, normaliseText, openSeniorityStore, pairKey, pairText, storageNamespace } from "@rl/cache";
+import { RedisStore } from "@rl/cache/redis";
 import { startLocalRedisCluster } from "@rl/cache/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mockStats, root, scenario, startEnv, type E2eEnvironment } from "./env";

@@ -12,7 +12,8 @@ import { seededSeniority } from "mock-seniority-server";
 import { verifyOutputs } from "tools/verify-outputs";
 import { parseOptions } from "@rl/cli";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { S3ObjectStore, createS3Client, type ObjectStore } from "@rl/s3";
+import type { ObjectStore } from "@rl/s3";
+import { S3ObjectStore, createS3Client } from "@rl/s3/s3-object-store";
 import { AUGMENTER_OPTIONS, createAugmenter, type AugmenterConfig } from "augmenter";
 import { startTestEnvironment, type TestEnvironment } from "tools/test-env";
 

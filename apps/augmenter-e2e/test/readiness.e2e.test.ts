@@ -1,6 +1,6 @@
 import { CreateBucketCommand, DeleteBucketCommand } from "@aws-sdk/client-s3";
 import { startLocalRedis, type LocalRedisServer } from "@rl/cache/testing";
-import { createS3Client } from "@rl/s3";
+import { createS3Client } from "@rl/s3/s3-object-store";
 import { startMockSeniorityServer, type MockSeniorityServer } from "mock-seniority-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

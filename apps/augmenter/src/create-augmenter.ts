@@ -43,9 +43,9 @@ export interface AugmenterInstance {
   close(): Promise<void>;
 }
 
-function openStore(flag: string, env: string, uri: string, o: AugmenterConfig): ObjectStore {
+async function openStore(flag: string, env: string, uri: string, o: AugmenterConfig): Promise<ObjectStore> {
   try {
-    return openObjectStore(uri, {
+    return await openObjectStore(uri, {
       ...(o.s3Endpoint ? { endpoint: o.s3Endpoint } : {}),
       ...(o.awsRegion ? { region: o.awsRegion } : {}),
     });
@@ -72,9 +72,10 @@ export async function createAugmenter(
     });
   // Checked only where the admin port is bound: `run` leaves it unbound unless asked.
   const dashboard = o.httpPort >= 0 ? queueDashboardSettings(o) : ({ enabled: false } as const);
-  const raw = openStore("raw-uri", "RAW_URI", o.rawUri, o);
-  const mod = openStore("mod-uri", "MOD_URI", o.modUri, o);
-  const errors = openStore("errors-uri", "ERRORS_URI", errorsUri, o);
+  // One after another, not all at once: with two bad URIs the first is the one reported.
+  const raw = await openStore("raw-uri", "RAW_URI", o.rawUri, o);
+  const mod = await openStore("mod-uri", "MOD_URI", o.modUri, o);
+  const errors = await openStore("errors-uri", "ERRORS_URI", errorsUri, o);
   // Before any work: a wrong endpoint, bucket or credential is said once, naming its setting.
   if (checkStores) await Promise.all([raw, mod].map((store) => checkStore(store, o.s3Endpoint)));
 
@@ -214,7 +215,7 @@ export async function createAugmenter(
     scheduler,
     cache,
   };
-  const { source, fileQueue } = openWorkSource(
+  const { source, fileQueue } = await openWorkSource(
     { ...o, rawLocation: raw.location, modLocation: mod.location },
     leases ? { kind: "listing", coordinator: leases } : { kind: "queue", workerId: coordinator.workerId },
     new Discovery(raw, mod, o.lookbackSeconds),

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       : o.out;
   let store;
   try {
-    store = openObjectStore(out, o.s3Endpoint ? { endpoint: o.s3Endpoint } : {});
+    store = await openObjectStore(out, o.s3Endpoint ? { endpoint: o.s3Endpoint } : {});
   } catch (err) {
     throw new ConfigError(`--out (or GEN_OUT): ${(err as Error).message}`);
   }

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { text } from "node:stream/consumers";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { S3ObjectStore, createS3Client } from "@rl/s3";
+import { S3ObjectStore, createS3Client } from "@rl/s3/s3-object-store";
 import { startLocalS3Server } from "@rl/s3/testing";
 import { describe, expect, it } from "vitest";
 

@@ -21,8 +21,8 @@ export { LruCache } from "./lru-cache";
 export { isSeniority } from "./seniority-store";
 export type { SeniorityStore } from "./seniority-store";
 export { MemoryStore } from "./memory-store";
-export { REDIS_LAYOUT, RedisStore, TARGET_FIELDS_PER_BUCKET, bucketCountFor } from "./redis-store";
-export type { RedisClient, RedisStoreOptions } from "./redis-store";
+// The Redis store and its admin are at "@rl/cache/redis": importing them loads ioredis, which
+// openSeniorityStore does only for a Redis CACHE_URL.
 export type {
   CacheAdmin,
   Dropped,
@@ -32,7 +32,6 @@ export type {
   StoredEntry,
 } from "./cache-admin";
 export { CLUSTER_SLOTS, clusterSlot } from "./cluster-slot";
-export { redisScripts } from "./redis-scripts";
 export type { LuaScript, ScriptRunner } from "./redis-scripts";
 export { LmdbStore } from "./lmdb-store";
 export { LmdbRecordSpace } from "./lmdb-record-space";
@@ -50,6 +49,4 @@ export {
 } from "./cache-url";
 export { openSeniorityStore } from "./open-store";
 export type { OpenStoreOptions } from "./open-store";
-export { redisAdmin, redisBucketStats, redisDrop, redisEntries, redisNamespaces } from "./redis-admin";
-export type { BucketStats } from "./redis-admin";
 export { HashRing, MemcachedStore, parseMemcachedUrl } from "./memcached-store";

@@ -1,10 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
-import { Cluster, Redis } from "ioredis";
 import { LmdbStore } from "./lmdb-store";
-import { parseRedisClusterUrl, redactUrl, validateCacheUrl } from "./cache-url";
+import { validateCacheUrl } from "./cache-url";
 import { MemcachedStore, parseMemcachedUrl } from "./memcached-store";
 import { MemoryStore } from "./memory-store";
-import { RedisStore, type RedisClient } from "./redis-store";
 import type { SeniorityStore } from "./seniority-store";
 import { storageNamespace } from "./pair-key";
 
@@ -43,65 +41,8 @@ export async function openSeniorityStore(url: string, opened: OpenStoreOptions):
       throw new Error(`cannot open the embedded cache at ${path}: ${(err as Error).message}`);
     }
   }
-  const connection = {
-    // Fail a command after a few reconnect attempts instead of queueing it forever, so the
-    // service can report that Redis is down and carry on with L1 and the model.
-    maxRetriesPerRequest: 2,
-    connectTimeout: 5_000,
-    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
-  };
-  let redis: RedisClient;
-  if (/^rediss?-cluster:/.test(url)) {
-    const c = parseRedisClusterUrl(url);
-    redis = new Cluster(c.nodes, {
-      lazyConnect: true,
-      clusterRetryStrategy: (times) => (times > 10 ? null : Math.min(times * 200, 2_000)),
-      redisOptions: {
-        ...connection,
-        ...(c.username ? { username: c.username } : {}),
-        ...(c.password !== undefined ? { password: c.password } : {}),
-        ...(c.tls ? { tls: {} } : {}),
-      },
-    });
-  } else {
-    redis = new Redis(url, { lazyConnect: true, ...connection });
-  }
-  // Connection errors surface on the commands that fail; the last one explains a failed connect
-  // ("connect ECONNREFUSED …" rather than ioredis's "Connection is closed.").
-  let lastError: Error | undefined;
-  redis.on("error", (err: Error) => {
-    lastError = err;
-  });
-  try {
-    await redis.connect();
-  } catch (err) {
-    redis.disconnect();
-    throw new Error(
-      `cannot connect to Redis${redis instanceof Cluster ? " Cluster" : ""} at ${redactUrl(url)}: ${(lastError ?? (err as Error)).message}`,
-    );
-  }
-  // Once per outage, not per reconnect attempt: operators see when the cache went and came back.
-  let lost = false;
-  redis.on("close", () => {
-    if (lost) return;
-    lost = true;
-    options.onWarning?.(
-      `cache connection to ${redactUrl(url)} lost; reconnecting (commands wait briefly, then fail until it is back)`,
-    );
-  });
-  redis.on("ready", () => {
-    if (!lost) return;
-    lost = false;
-    options.onWarning?.(`cache connection to ${redactUrl(url)} restored`);
-  });
-  return RedisStore.open(
-    redis,
-    {
-      modelVersion: options.modelVersion,
-      ...(options.expectedPairs ? { expectedPairs: options.expectedPairs } : {}),
-      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
-      ...(options.readOnly ? { readOnly: true } : {}),
-    },
-    redactUrl(url),
-  );
+  // Imported only for a Redis URL: ioredis takes about a quarter of a second to load, which a
+  // run on the embedded cache need not pay.
+  const { openRedisStore } = await import("./open-redis-store");
+  return openRedisStore(url, options);
 }

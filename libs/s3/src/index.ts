@@ -1,7 +1,8 @@
 export { assertSafeKey } from "./object-store";
 export type { ObjectHead, ObjectInfo, ObjectStore, PutOptions } from "./object-store";
-export { S3ObjectStore, createS3Client } from "./s3-object-store";
-export type { S3ClientOptions, S3ObjectStoreOptions } from "./s3-object-store";
+// S3ObjectStore and createS3Client are at "@rl/s3/s3-object-store": importing them loads the AWS
+// SDK, which openObjectStore does only for an s3:// URI.
+export type { S3ClientOptions } from "./s3-object-store";
 export { LocalObjectStore } from "./local-object-store";
 export type { Clock, LocalObjectStoreOptions } from "./local-object-store";
 export { openObjectStore } from "./open-object-store";

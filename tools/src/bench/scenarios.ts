@@ -4,17 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { Redis } from "ioredis";
-import {
-  NORMALISE_LEVELS,
-  DEFAULT_PAIR_RULES,
-  RedisStore,
-  normaliseText,
-  pairKey,
-  pairText,
-  redisBucketStats,
-  redisDrop,
-} from "@rl/cache";
-import { S3ObjectStore, createS3Client, type ObjectStore } from "@rl/s3";
+import { NORMALISE_LEVELS, DEFAULT_PAIR_RULES, normaliseText, pairKey, pairText } from "@rl/cache";
+import { RedisStore, redisBucketStats, redisDrop } from "@rl/cache/redis";
+import type { ObjectStore } from "@rl/s3";
+import { S3ObjectStore, createS3Client } from "@rl/s3/s3-object-store";
 import type { RunReport } from "augmenter";
 import type { MockStatsSnapshot } from "mock-seniority-server";
 import {

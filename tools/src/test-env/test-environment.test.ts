@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { startLocalRedis } from "@rl/cache/testing";
 import { createSeniorityClient, inferSeniority } from "@rl/proto";
-import { S3ObjectStore, createS3Client } from "@rl/s3";
+import { S3ObjectStore, createS3Client } from "@rl/s3/s3-object-store";
 import { describe, expect, it } from "vitest";
 import { checkImage } from "./docker-images";
 import { probeDocker } from "./docker-probe";

@@ -1,7 +1,7 @@
 import type * as ContainersModule from "./containers";
 import { CreateBucketCommand, S3ServiceException } from "@aws-sdk/client-s3";
 import { startLocalRedis } from "@rl/cache/testing";
-import { createS3Client } from "@rl/s3";
+import { createS3Client } from "@rl/s3/s3-object-store";
 import { startLocalS3Server } from "@rl/s3/testing";
 import {
   startMockSeniorityServer,

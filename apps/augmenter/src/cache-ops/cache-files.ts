@@ -15,7 +15,7 @@ export async function openSource(
   let raw: Readable;
   let size: number | undefined;
   if (uri.startsWith("s3://")) {
-    const store = openObjectStore(`${dirname(uri)}/`, s3);
+    const store = await openObjectStore(`${dirname(uri)}/`, s3);
     const key = basename(uri);
     size = (await store.head(key))?.size;
     raw = await store.get(key);
@@ -35,7 +35,7 @@ export async function writeDestination(
   const body = Readable.from(lines);
   const payload = uri.endsWith(".gz") ? pipeline(body, createGzip(), () => {}) : body;
   if (uri.startsWith("s3://")) {
-    await openObjectStore(`${dirname(uri)}/`, s3).put(basename(uri), payload);
+    await (await openObjectStore(`${dirname(uri)}/`, s3)).put(basename(uri), payload);
   } else {
     await pipelineAsync(payload, createWriteStream(uri));
   }

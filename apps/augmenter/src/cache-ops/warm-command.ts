@@ -16,7 +16,7 @@ export async function warmCommand(o: AugmenterConfig, s3: S3ClientOptions): Prom
     throw new ConfigError("cache warm: --from (the raw inputs to read, s3://… or a directory) is required");
   let raw;
   try {
-    raw = openObjectStore(o.warmFrom, s3);
+    raw = await openObjectStore(o.warmFrom, s3);
   } catch (err) {
     throw new ConfigError(`--from: ${(err as Error).message}`);
   }

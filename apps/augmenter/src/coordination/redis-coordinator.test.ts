@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisScripts } from "@rl/cache";
+import { redisScripts } from "@rl/cache/redis";
 import { startLocalRedis, type LocalRedisServer } from "@rl/cache/testing";
 import { RedisCoordinator, type RedisCoordinatorOptions } from "./redis-coordinator";
 

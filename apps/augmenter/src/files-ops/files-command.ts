@@ -76,8 +76,8 @@ export async function runFilesCommand(
   // Only the locations' names: they say which queue; nothing is read from S3.
   const q = openFileQueue({
     cacheUrl: o.cacheUrl,
-    rawLocation: openObjectStore(o.rawUri, s3).location,
-    modLocation: openObjectStore(o.modUri, s3).location,
+    rawLocation: (await openObjectStore(o.rawUri, s3)).location,
+    modLocation: (await openObjectStore(o.modUri, s3)).location,
   });
   try {
     // The queue's connection waits for Redis forever (as a worker must): a command does not.

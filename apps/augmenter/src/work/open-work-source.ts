@@ -1,8 +1,7 @@
 import type { Logger } from "pino";
 import type { Coordinator, FileLeases } from "../coordination/coordinator";
-import { openFileQueue, type OpenedFileQueue } from "./file-queue";
+import type { OpenedFileQueue } from "./file-queue";
 import { ListingSource } from "./listing-source";
-import { QueueSource } from "./queue-source";
 import type { FileLedger, SourceMetrics, WorkSource } from "./work-source";
 
 export interface WorkSourceOptions {
@@ -21,14 +20,18 @@ export interface WorkSourceOptions {
 export type FileHandout =
   { kind: "queue"; workerId: string } | { kind: "listing"; coordinator: Coordinator & FileLeases };
 
-/** The work source for the hand-out chosen at wiring time, and the queue when there is one. */
-export function openWorkSource(
+/**
+ * The work source for the hand-out chosen at wiring time, and the queue when there is one.
+ * BullMQ and ioredis are imported only for the queue: loading them takes most of a second,
+ * which a process that lists its files need not pay.
+ */
+export async function openWorkSource(
   o: WorkSourceOptions,
   handout: FileHandout,
   discovery: FileLedger,
   metrics: SourceMetrics,
   log: Logger,
-): { source: WorkSource; fileQueue?: OpenedFileQueue } {
+): Promise<{ source: WorkSource; fileQueue?: OpenedFileQueue }> {
   const common = {
     fileConcurrency: o.fileConcurrency,
     pollIntervalMs: o.pollIntervalMs,
@@ -39,6 +42,10 @@ export function openWorkSource(
     return {
       source: new ListingSource(discovery, metrics, log, { ...common, coordinator: handout.coordinator }),
     };
+  const [{ openFileQueue }, { QueueSource }] = await Promise.all([
+    import("./file-queue"),
+    import("./queue-source"),
+  ]);
   const fileQueue = openFileQueue(o);
   const source = new QueueSource(fileQueue, discovery, metrics, log, {
     ...common,
