@@ -317,11 +317,19 @@ describe("TwoTierCache", () => {
     await l2.setMany([[pairKey("a\u0000x"), 2]]);
     await cache.storeMany([["b\u0000y", 6]]);
     const r = await cache.lookupMany(["a\u0000x", "b\u0000y", "c\u0000z"]);
-    expect([...r.found]).toEqual([
-      ["b\u0000y", 6],
-      ["a\u0000x", 2],
-    ]);
+    expect(Object.fromEntries(r.found)).toEqual({ "a\u0000x": 2, "b\u0000y": 6 });
     expect(r).toMatchObject({ misses: ["c\u0000z"], l1Hits: 1, l2Hits: 1 });
     expect((await cache.lookupMany(["a\u0000x"])).l1Hits).toBe(1); // promoted to L1
+  });
+
+  it("looks up by position: each value at its pair's index, the misses as indices", async () => {
+    const l2 = new MemoryStore();
+    const cache = new TwoTierCache(l2, 10);
+    await l2.setMany([[pairKey("a\u0000x"), 2]]);
+    cache.storeL1([["b\u0000y", 6]]);
+    const values = new Uint8Array(4);
+    const r = await cache.lookupInto(["c\u0000z", "a\u0000x", "b\u0000y", "d\u0000w"], values);
+    expect([...values]).toEqual([0, 2, 6, 0]);
+    expect(r).toMatchObject({ misses: [0, 3], l1Hits: 1, l2Hits: 1 });
   });
 });
