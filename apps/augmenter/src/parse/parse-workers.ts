@@ -4,22 +4,18 @@ import { Worker } from "node:worker_threads";
 import type { ParseSession, ParseStage } from "./parse-stage";
 import type { ParseOptions, ParsedChunk, ParsedEnd } from "./parsed-chunk";
 
-/** What the main thread asks a parse worker, for file session `id`; `req` numbers a request the worker answers. */
+/** What the main thread asks a parse worker, for file session `id`. */
 export type WorkerRequest =
-  | { op: "push"; req: number; id: number; file: string; bytes: ArrayBuffer }
-  | { op: "cut" | "end"; req: number; id: number; file: string }
-  /** Never answered. */
+  | { op: "push"; id: number; file: string; bytes: ArrayBuffer }
+  | { op: "cut" | "end"; id: number; file: string }
+  /** No answer. */
   | { op: "drop"; id: number }
   | { op: "learn"; seq: number; values?: Uint8Array };
 
-/** A worker's answer to request `req` (a push, cut or end). */
+/** A worker's answer to a push, cut or end, in the order they were asked. */
 export type WorkerReply =
-  | { req: number; ok: true; chunks: ParsedChunk[]; blankLines?: number; distinctPairs?: number }
-  | { req: number; ok: false; message: string; stack?: string };
-
-type Asked =
-  | { op: "push"; id: number; file: string; bytes: ArrayBuffer }
-  | { op: "cut" | "end"; id: number; file: string };
+  | { ok: true; chunks: ParsedChunk[]; blankLines?: number; distinctPairs?: number }
+  | { ok: false; message: string; stack?: string };
 
 interface Waiter {
   resolve(reply: Extract<WorkerReply, { ok: true }>): void;
@@ -45,12 +41,11 @@ function workerScript(): { script: string | URL; eval: boolean } {
   };
 }
 
-/** One worker thread, its open sessions and the answers it owes, by request number. */
+/** One worker thread, its open sessions and the answers it owes, oldest first. */
 class ParseThread {
   readonly worker: Worker;
   sessions = 0;
-  private readonly waiting = new Map<number, Waiter>();
-  private nextReq = 1;
+  private readonly waiting: Waiter[] = [];
   failure: Error | undefined;
 
   constructor(options: ParseOptions, onGone: (t: ParseThread) => void) {
@@ -63,35 +58,30 @@ class ParseThread {
       resourceLimits: { maxYoungGenerationSizeMb: 16 },
     });
     this.worker.unref();
-    // Matched by number, not by order: an answer can only ever reach the call that asked for it.
     this.worker.on("message", (reply: WorkerReply) => {
-      const w = this.waiting.get(reply.req);
+      const w = this.waiting.shift();
+      if (this.waiting.length === 0) this.worker.unref();
       if (!w) return;
-      this.waiting.delete(reply.req);
-      if (this.waiting.size === 0) this.worker.unref();
       if (reply.ok) w.resolve(reply);
       else w.reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
     });
     const fail = (err: Error) => {
       if (this.failure) return;
       this.failure = new Error(`a parse worker stopped: ${err.message}`, { cause: err });
-      for (const w of this.waiting.values()) w.reject(this.failure);
-      this.waiting.clear();
+      for (const w of this.waiting.splice(0)) w.reject(this.failure);
       onGone(this);
     };
     this.worker.on("error", fail);
     this.worker.on("exit", (code) => fail(new Error(`exited with code ${code}`)));
   }
 
-  ask(request: Asked, transfer: ArrayBuffer[] = []): Promise<Extract<WorkerReply, { ok: true }>> {
+  ask(request: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<Extract<WorkerReply, { ok: true }>> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      const req = this.nextReq++;
-      // Sent first, waited for after: a request that cannot be sent leaves no waiter behind.
-      this.worker.postMessage({ ...request, req }, transfer);
       // Referenced while it owes an answer: a pending parse keeps the process alive, an idle pool does not.
-      if (this.waiting.size === 0) this.worker.ref();
-      this.waiting.set(req, { resolve, reject });
+      if (this.waiting.length === 0) this.worker.ref();
+      this.waiting.push({ resolve, reject });
+      this.worker.postMessage(request, transfer);
     });
   }
 
@@ -100,12 +90,10 @@ class ParseThread {
   }
 }
 
-/**
- * A copy of `bytes` in an ArrayBuffer of its own, moved to the worker. Always a copy: a source
- * may still hold the buffer it handed out (a memory store's body, a pooled slice), and moving
- * it would empty it there; a 256 KiB copy costs microseconds.
- */
+/** An ArrayBuffer holding exactly `bytes`: the input's own when it is whole (moved), else a copy. */
 function ownBuffer(bytes: Buffer): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  if (whole && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   return copy.buffer;
@@ -157,9 +145,8 @@ export class ParseWorkers implements ParseStage {
       learn: (seq, values) => {
         if (seq > 0) thread.tell({ op: "learn", seq, ...(values ? { values } : {}) });
       },
-      // Also after end: the thread forgets the file's chunks still waiting for answers.
       close: () => {
-        thread.tell({ op: "drop", id });
+        if (open) thread.tell({ op: "drop", id });
         finish();
       },
     };
