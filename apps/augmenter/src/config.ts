@@ -151,12 +151,12 @@ export const AUGMENTER_OPTIONS = {
   }),
   parseThreads: option.string(
     "parse-threads",
-    "Worker threads that split, parse and splice input while the main thread keeps I/O, the cache and the model's queue: auto is one per core; 0 parses on the main thread",
+    "Worker threads that split, parse and splice input while the main thread keeps I/O, the cache and the model's queue: auto is one per core, at most 4; 0 parses on the main thread",
     {
       env: "PARSE_THREADS",
       default: "auto",
-      pattern: /^(auto|\d{1,3})$/,
-      patternHint: "auto, or a number of threads from 0 to 999",
+      pattern: /^(auto|[0-9]|[1-5][0-9]|6[0-4])$/,
+      patternHint: "auto, or a number of threads from 0 to 64",
     },
   ),
   chunkRecords: option.number("chunk-records", "Records resolved together (one L2 round trip)", {

@@ -288,5 +288,7 @@ export async function createAugmenter(
     await settleWithin(l2.close(), left(1_000));
     await settleWithin(http?.close() ?? Promise.resolve(), left(1_000));
   };
+  // Last, once nothing can fail any more: no thread is left behind by a failed start.
+  parse.start();
   return { augmenter, scheduler, metrics, cache, httpPort: http?.port, fileQueue: fileQueue?.queue, close };
 }

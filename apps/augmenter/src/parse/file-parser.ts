@@ -59,6 +59,8 @@ export class FileParser {
     private readonly file: string,
     private readonly o: ParseOptions,
     private readonly known?: KnownAnswers,
+    /** The file's session on its thread, for {@link KnownAnswers.forget}. */
+    private readonly session = 0,
   ) {
     this.splitter = new LineSplitter(o.limits.maxRecordBytes);
     this.assembler = new RecordAssembler(o.limits);
@@ -85,7 +87,8 @@ export class FileParser {
     if (this.chunk.records === 0 && this.consumed - held === 0) return undefined;
     const c = this.chunk;
     const output = c.output.bytes();
-    this.outputHint = Math.max(4096, Math.ceil(output.length * 1.1));
+    // Capped: after a chunk holding a 30 MB line, the next one should not reserve 33 MB.
+    this.outputHint = Math.min(4 << 20, Math.max(4096, Math.ceil(output.length * 1.1)));
     this.chunk = this.newChunk();
     const bytes = this.consumed - held;
     this.consumed = held;
@@ -93,7 +96,7 @@ export class FileParser {
       output,
       pairs: c.pairs,
       knownHits: c.knownHits,
-      seq: this.known ? this.known.await(c.pairs) : 0,
+      seq: this.known ? this.known.await(c.pairs, this.session) : 0,
       slots: c.slots.slice(0, c.slotCount),
       deadLines: c.deadLines,
       records: c.records,

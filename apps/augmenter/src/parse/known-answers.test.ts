@@ -13,6 +13,16 @@ describe("KnownAnswers", () => {
     expect(k.get("d")).toBeUndefined();
   });
 
+  it("forgets the waiting chunks of a file that failed, and only those", () => {
+    const k = new KnownAnswers(100);
+    const mine = k.await(["m"], 1);
+    const theirs = k.await(["t"], 2);
+    k.forget(1);
+    k.learn(mine, Uint8Array.of(4));
+    k.learn(theirs, Uint8Array.of(5));
+    expect([k.get("m"), k.get("t")]).toEqual([undefined, 5]);
+  });
+
   it("stays within its bound, keeping the answers used within the last generation", () => {
     const k = new KnownAnswers(10); // generations of 5
     const teach = (pairs: string[]) =>

@@ -18,8 +18,8 @@ export class KnownAnswers {
   private young = new Map<string, number>();
   private old = new Map<string, number>();
   private readonly half: number;
-  /** Each chunk's pairs sent for resolution, by chunk number, until the answers come back. */
-  private readonly awaited = new Map<number, readonly string[]>();
+  /** Each chunk's pairs sent for resolution and the file they are of, by chunk number, until the answers come back. */
+  private readonly awaited = new Map<number, { pairs: readonly string[]; file: number }>();
   private nextChunk = 1;
 
   constructor(maxEntries: number) {
@@ -47,11 +47,11 @@ export class KnownAnswers {
     }
   }
 
-  /** Notes a chunk's unresolved pairs; returns the number its answers come back under. */
-  await(pairs: readonly string[]): number {
+  /** Notes a chunk's unresolved pairs (of file session `file`); returns the number its answers come back under. */
+  await(pairs: readonly string[], file = 0): number {
     const n = this.nextChunk++;
     if (pairs.length === 0) return n;
-    this.awaited.set(n, pairs);
+    this.awaited.set(n, { pairs, file });
     if (this.awaited.size > MAX_AWAITED_CHUNKS) {
       const oldest = this.awaited.keys().next().value as number;
       this.awaited.delete(oldest);
@@ -59,9 +59,14 @@ export class KnownAnswers {
     return n;
   }
 
+  /** Forgets the chunks of a file that failed: their answers will not come. */
+  forget(file: number): void {
+    for (const [n, a] of this.awaited) if (a.file === file) this.awaited.delete(n);
+  }
+
   /** The answers of chunk `n`, by position in its pairs (a seniority 1..7), or none when it failed. */
   learn(n: number, values: Uint8Array | undefined): void {
-    const pairs = this.awaited.get(n);
+    const pairs = this.awaited.get(n)?.pairs;
     if (!pairs) return;
     this.awaited.delete(n);
     if (!values) return;

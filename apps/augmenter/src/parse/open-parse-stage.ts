@@ -3,16 +3,19 @@ import { InlineParseStage, type ParseStage } from "./parse-stage";
 import { ParseWorkers } from "./parse-workers";
 import type { ParseOptions } from "./parsed-chunk";
 
-/** The threads `PARSE_THREADS` asks for: `auto` is one per core the process may use. */
+/**
+ * `auto` stops here: each thread costs ≈30 MiB and its own copy of the answers it has seen, and
+ * a process that counts a big host's cores (no CPU limit) should not start dozens.
+ */
+export const AUTO_MAX_THREADS = 4;
+
+/** The threads `PARSE_THREADS` asks for: `auto` is one per core the process may use, at most {@link AUTO_MAX_THREADS}. */
 export function parseThreadCount(setting: string): number {
-  return setting === "auto" ? availableParallelism() : Number(setting);
+  return setting === "auto" ? Math.min(availableParallelism(), AUTO_MAX_THREADS) : Number(setting);
 }
 
-/** The parse stage `PARSE_THREADS` (already validated: `auto` or a count) asks for, its threads started. */
+/** The parse stage `PARSE_THREADS` (already validated: `auto` or a count) asks for; threads start with `start()`. */
 export function openParseStage(setting: string, options: ParseOptions): ParseStage {
   const n = parseThreadCount(setting);
-  if (n === 0) return new InlineParseStage(options);
-  const workers = new ParseWorkers(options, n);
-  workers.start();
-  return workers;
+  return n === 0 ? new InlineParseStage(options) : new ParseWorkers(options, n);
 }

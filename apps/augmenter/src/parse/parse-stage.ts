@@ -24,6 +24,8 @@ export interface ParseSession {
 /** Where files are parsed: on this thread, or in parse workers ({@link ParseWorkers}). */
 export interface ParseStage {
   open(file: string): ParseSession;
+  /** Gets its threads, if any, ready before the first file needs them. */
+  start(): void;
   /** Stops its threads, if any; sessions still open fail. */
   close(): Promise<void>;
 }
@@ -50,6 +52,8 @@ export class InlineParseStage implements ParseStage {
       close: () => {},
     };
   }
+
+  start(): void {}
 
   async close(): Promise<void> {}
 }

@@ -24,18 +24,20 @@ function handle(m: WorkerRequest): WorkerReply | undefined {
   }
   if (m.op === "drop") {
     files.delete(m.id);
+    known?.forget(m.id);
     return undefined;
   }
   let parser = files.get(m.id);
-  if (!parser) files.set(m.id, (parser = new FileParser(m.file, options, known)));
-  if (m.op === "push") return { ok: true, chunks: parser.push(new Uint8Array(m.bytes)) };
+  if (!parser) files.set(m.id, (parser = new FileParser(m.file, options, known, m.id)));
+  const { req } = m;
+  if (m.op === "push") return { req, ok: true, chunks: parser.push(new Uint8Array(m.bytes)) };
   if (m.op === "cut") {
     const chunk = parser.cut();
-    return { ok: true, chunks: chunk ? [chunk] : [] };
+    return { req, ok: true, chunks: chunk ? [chunk] : [] };
   }
   files.delete(m.id);
   const end = parser.end();
-  return { ok: true, chunks: end.chunks, blankLines: end.blankLines, distinctPairs: end.distinctPairs };
+  return { req, ok: true, chunks: end.chunks, blankLines: end.blankLines, distinctPairs: end.distinctPairs };
 }
 
 port.on("message", (m: WorkerRequest) => {
@@ -43,9 +45,11 @@ port.on("message", (m: WorkerRequest) => {
   try {
     reply = handle(m);
   } catch (err) {
+    // `learn` and `drop` are never answered: a failure there loses only a cached answer.
+    if (!("req" in m)) return;
     const e = err as Error;
-    if ("id" in m) files.delete(m.id);
-    reply = { ok: false, message: e.message, stack: e.stack };
+    files.delete(m.id);
+    reply = { req: m.req, ok: false, message: e.message, stack: e.stack };
   }
   if (reply) port.postMessage(reply, reply.ok ? transfers(reply.chunks) : []);
 });

@@ -96,6 +96,16 @@ describe("ParseWorkers", () => {
     }
   });
 
+  it("leaves the caller's bytes where they are (a store may still hold the buffer it handed out)", async () => {
+    const line = Buffer.from('{"company":"A","title":"B"}\n');
+    const whole = Buffer.allocUnsafeSlow(line.length);
+    line.copy(whole);
+    const session = workers.open("kept.jsonl");
+    await session.push(whole);
+    expect(whole.equals(line)).toBe(true);
+    expect((await session.end()).chunks.map((c) => c.outputLines)).toEqual([1]);
+  });
+
   it("splices on the thread the pairs it was told the answers of, and asks only for the others", async () => {
     const lines = (n: number) =>
       Buffer.from(

@@ -4,18 +4,22 @@ import { Worker } from "node:worker_threads";
 import type { ParseSession, ParseStage } from "./parse-stage";
 import type { ParseOptions, ParsedChunk, ParsedEnd } from "./parsed-chunk";
 
-/** What the main thread asks a parse worker, for file session `id`. */
+/** What the main thread asks a parse worker, for file session `id`; `req` numbers a request the worker answers. */
 export type WorkerRequest =
-  | { op: "push"; id: number; file: string; bytes: ArrayBuffer }
-  | { op: "cut" | "end"; id: number; file: string }
-  /** No answer. */
+  | { op: "push"; req: number; id: number; file: string; bytes: ArrayBuffer }
+  | { op: "cut" | "end"; req: number; id: number; file: string }
+  /** Never answered. */
   | { op: "drop"; id: number }
   | { op: "learn"; seq: number; values?: Uint8Array };
 
-/** A worker's answer to a push, cut or end, in the order they were asked. */
+/** A worker's answer to request `req` (a push, cut or end). */
 export type WorkerReply =
-  | { ok: true; chunks: ParsedChunk[]; blankLines?: number; distinctPairs?: number }
-  | { ok: false; message: string; stack?: string };
+  | { req: number; ok: true; chunks: ParsedChunk[]; blankLines?: number; distinctPairs?: number }
+  | { req: number; ok: false; message: string; stack?: string };
+
+type Asked =
+  | { op: "push"; id: number; file: string; bytes: ArrayBuffer }
+  | { op: "cut" | "end"; id: number; file: string };
 
 interface Waiter {
   resolve(reply: Extract<WorkerReply, { ok: true }>): void;
@@ -41,11 +45,12 @@ function workerScript(): { script: string | URL; eval: boolean } {
   };
 }
 
-/** One worker thread, its open sessions and the answers it owes, oldest first. */
+/** One worker thread, its open sessions and the answers it owes, by request number. */
 class ParseThread {
   readonly worker: Worker;
   sessions = 0;
-  private readonly waiting: Waiter[] = [];
+  private readonly waiting = new Map<number, Waiter>();
+  private nextReq = 1;
   failure: Error | undefined;
 
   constructor(options: ParseOptions, onGone: (t: ParseThread) => void) {
@@ -58,30 +63,35 @@ class ParseThread {
       resourceLimits: { maxYoungGenerationSizeMb: 16 },
     });
     this.worker.unref();
+    // Matched by number, not by order: an answer can only ever reach the call that asked for it.
     this.worker.on("message", (reply: WorkerReply) => {
-      const w = this.waiting.shift();
-      if (this.waiting.length === 0) this.worker.unref();
+      const w = this.waiting.get(reply.req);
       if (!w) return;
+      this.waiting.delete(reply.req);
+      if (this.waiting.size === 0) this.worker.unref();
       if (reply.ok) w.resolve(reply);
       else w.reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
     });
     const fail = (err: Error) => {
       if (this.failure) return;
       this.failure = new Error(`a parse worker stopped: ${err.message}`, { cause: err });
-      for (const w of this.waiting.splice(0)) w.reject(this.failure);
+      for (const w of this.waiting.values()) w.reject(this.failure);
+      this.waiting.clear();
       onGone(this);
     };
     this.worker.on("error", fail);
     this.worker.on("exit", (code) => fail(new Error(`exited with code ${code}`)));
   }
 
-  ask(request: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<Extract<WorkerReply, { ok: true }>> {
+  ask(request: Asked, transfer: ArrayBuffer[] = []): Promise<Extract<WorkerReply, { ok: true }>> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
+      const req = this.nextReq++;
+      // Sent first, waited for after: a request that cannot be sent leaves no waiter behind.
+      this.worker.postMessage({ ...request, req }, transfer);
       // Referenced while it owes an answer: a pending parse keeps the process alive, an idle pool does not.
-      if (this.waiting.length === 0) this.worker.ref();
-      this.waiting.push({ resolve, reject });
-      this.worker.postMessage(request, transfer);
+      if (this.waiting.size === 0) this.worker.ref();
+      this.waiting.set(req, { resolve, reject });
     });
   }
 
@@ -90,10 +100,12 @@ class ParseThread {
   }
 }
 
-/** An ArrayBuffer holding exactly `bytes`: the input's own when it is whole (moved), else a copy. */
+/**
+ * A copy of `bytes` in an ArrayBuffer of its own, moved to the worker. Always a copy: a source
+ * may still hold the buffer it handed out (a memory store's body, a pooled slice), and moving
+ * it would empty it there; a 256 KiB copy costs microseconds.
+ */
 function ownBuffer(bytes: Buffer): ArrayBuffer {
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  if (whole && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   return copy.buffer;
@@ -145,8 +157,9 @@ export class ParseWorkers implements ParseStage {
       learn: (seq, values) => {
         if (seq > 0) thread.tell({ op: "learn", seq, ...(values ? { values } : {}) });
       },
+      // Also after end: the thread forgets the file's chunks still waiting for answers.
       close: () => {
-        if (open) thread.tell({ op: "drop", id });
+        thread.tell({ op: "drop", id });
         finish();
       },
     };

@@ -74,7 +74,15 @@ export async function processFile(
   const report = emptyFileReport(info.key, info.etag);
   const t = report.timings;
   const gz = info.key.endsWith(".gz");
-  const session: ParseSession = deps.parse.open(info.key);
+  let session: ParseSession;
+  try {
+    session = deps.parse.open(info.key);
+  } catch (err) {
+    // Before anything is written (the stage is closed: the service is stopping).
+    report.status = "failed";
+    report.error = (err as Error).message;
+    throw new FileError(info.key, report, { cause: err });
+  }
 
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   const outBody: Readable = gz ? pipeline(out, createGzip(), () => {}) : out;
