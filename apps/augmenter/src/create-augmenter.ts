@@ -193,13 +193,21 @@ export async function createAugmenter(
     },
   );
   const pairRules = pairRulesOf(o);
-  const parse = openParseStage(o.parseThreads, {
-    limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },
-    rules: pairRules,
-    chunkRecords: o.chunkRecords,
-    maxDistinctTracked: 2_000_000,
-    knownMaxEntries: o.l1MaxEntries,
-  });
+  const parse = openParseStage(
+    o.parseThreads,
+    {
+      limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },
+      rules: pairRules,
+      chunkRecords: o.chunkRecords,
+      maxDistinctTracked: 2_000_000,
+      knownMaxEntries: o.l1MaxEntries,
+    },
+    (err, openFiles) =>
+      log.error(
+        { cause: plainCause(err), openFiles },
+        `a parse thread stopped: its ${openFiles} open files fail and are tried again; the next file starts a new thread (PARSE_THREADS=0 parses on the main thread)`,
+      ),
+  );
   const parts: AugmenterParts = {
     files: {
       raw,

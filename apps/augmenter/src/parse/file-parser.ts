@@ -1,6 +1,6 @@
 import type { UnusableReason } from "@rl/cache/pair";
 import { deadLetterLine } from "../records/dead-letter-line";
-import { LineSplitter } from "../records/line-reader";
+import { LineSplitter, type RawLine } from "../records/line-reader";
 import { inspectPosting } from "../records/posting";
 import { RecordAssembler, type AssembledRecord } from "../records/record-assembler";
 import { SplicedOutput } from "../records/spliced-output";
@@ -70,11 +70,7 @@ export class FileParser {
   /** The chunks `bytes` (the file's next bytes) complete. */
   push(bytes: Uint8Array): ParsedChunk[] {
     const done: ParsedChunk[] = [];
-    for (const line of this.splitter.push(bytes)) {
-      this.consumed += line.size;
-      this.assembler.push(line, this.assembled);
-      if (this.assembled.length > 0) this.addAssembled(done);
-    }
+    this.feed(this.splitter.push(bytes), done);
     return done;
   }
 
@@ -109,15 +105,21 @@ export class FileParser {
   /** The file's last chunks, after its last byte. */
   end(): ParsedEnd {
     const chunks: ParsedChunk[] = [];
-    for (const line of this.splitter.end()) {
-      this.consumed += line.size;
-      this.assembler.push(line, this.assembled);
-    }
+    this.feed(this.splitter.end(), chunks);
     this.assembler.end(this.assembled);
     this.addAssembled(chunks);
     const last = this.cut();
     if (last) chunks.push(last);
     return { chunks, blankLines: this.assembler.blankLines, distinctPairs: this.distinct.size };
+  }
+
+  /** Hands `lines` to the assembler, adding each record it completes; full chunks go to `done`. */
+  private feed(lines: Iterable<RawLine>, done: ParsedChunk[]): void {
+    for (const line of lines) {
+      this.consumed += line.size;
+      this.assembler.push(line, this.assembled);
+      if (this.assembled.length > 0) this.addAssembled(done);
+    }
   }
 
   private newChunk(): ChunkBuilder {

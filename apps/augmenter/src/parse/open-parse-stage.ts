@@ -14,8 +14,15 @@ export function parseThreadCount(setting: string): number {
   return setting === "auto" ? Math.min(availableParallelism(), AUTO_MAX_THREADS) : Number(setting);
 }
 
-/** The parse stage `PARSE_THREADS` (already validated: `auto` or a count) asks for; threads start with `start()`. */
-export function openParseStage(setting: string, options: ParseOptions): ParseStage {
+/**
+ * The parse stage `PARSE_THREADS` (already validated: `auto` or a count) asks for; threads start
+ * with `start()`. `onThreadLost` hears of a thread that stopped while in use.
+ */
+export function openParseStage(
+  setting: string,
+  options: ParseOptions,
+  onThreadLost?: (err: Error, openFiles: number) => void,
+): ParseStage {
   const n = parseThreadCount(setting);
-  return n === 0 ? new InlineParseStage(options) : new ParseWorkers(options, n);
+  return n === 0 ? new InlineParseStage(options) : new ParseWorkers(options, n, onThreadLost);
 }

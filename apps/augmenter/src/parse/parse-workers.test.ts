@@ -134,8 +134,9 @@ describe("ParseWorkers", () => {
     }
   });
 
-  it("fails the files of a thread that dies, and gives the next file a new thread", async () => {
-    const pool = new ParseWorkers(OPTIONS, 1);
+  it("fails the files of a thread that dies, says so once, and gives the next file a new thread", async () => {
+    const lost: Array<[string, number]> = [];
+    const pool = new ParseWorkers(OPTIONS, 1, (err, openFiles) => lost.push([err.message, openFiles]));
     try {
       const doomed = pool.open("a.jsonl");
       await doomed.push(Buffer.from('{"company":"A","title":"B"}\n'));
@@ -143,11 +144,13 @@ describe("ParseWorkers", () => {
         .threads[0];
       await thread?.worker.terminate();
       await expect(doomed.end()).rejects.toThrow(/a parse worker stopped/);
+      expect(lost).toEqual([[expect.stringMatching(/a parse worker stopped: exited with code/), 1]]);
       const next = await parseAll(pool, "b.jsonl", Buffer.from('{"company":"A","title":"B"}\n'), 64);
       expect(next.chunks.map((c) => c.outputLines)).toEqual([1]);
     } finally {
       await pool.close();
     }
+    expect(lost).toHaveLength(1); // closing the pool is no loss
   });
 
   it("writes the same files through processFile, with the budget all given back", async () => {

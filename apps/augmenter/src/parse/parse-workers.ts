@@ -126,6 +126,8 @@ export class ParseWorkers implements ParseStage {
   constructor(
     private readonly options: ParseOptions,
     readonly size: number,
+    /** Told when a thread stops while the pool is open (it crashed or ran out of heap), with the files it failed. */
+    private readonly onThreadLost: (err: Error, openFiles: number) => void = () => {},
   ) {
     if (!(size >= 1)) throw new Error(`parse threads: expected at least 1, got ${size}`);
   }
@@ -178,6 +180,7 @@ export class ParseWorkers implements ParseStage {
     const t = new ParseThread(this.options, (gone) => {
       const i = this.threads.indexOf(gone);
       if (i >= 0) this.threads.splice(i, 1);
+      if (!this.closed) this.onThreadLost(gone.failure as Error, gone.sessions);
     });
     this.threads.push(t);
     return t;
