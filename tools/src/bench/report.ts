@@ -40,6 +40,23 @@ export function markdownReport(r: Any, charts: string[]): string {
   const day = r.oneDay as Any | undefined;
   if (day) {
     const mock = day.mock as Any;
+    const warm = day.warm as Any | undefined;
+    const floorRows: Array<[string, unknown]> = [];
+    if (day.targetSeconds !== undefined) {
+      floorRows.push(
+        ["the model alone (pairs ÷ rate), s", day.modelFloorSeconds],
+        ["target (1.05 × model alone + 10 s), s", day.targetSeconds],
+      );
+    }
+    if (warm) {
+      floorRows.push(
+        [
+          "the same day again, warm cache (this bench's I/O and CPU floor), s",
+          `${String(warm.wallSeconds)} (${n(warm.linesPerSecond)} lines/s, ${n(warm.modelPairs)} model pairs)`,
+        ],
+        ["cold ÷ warm", +(Number(day.wallSeconds) / Number(warm.wallSeconds)).toFixed(2)],
+      );
+    }
     parts.push(
       "## 2. One day of files",
       "",
@@ -49,6 +66,7 @@ export function markdownReport(r: Any, charts: string[]): string {
         ["total time, s", day.wallSeconds],
         ["lines/s", day.linesPerSecond],
         ["model pairs sent", day.modelPairs],
+        ...floorRows,
         ["model pairs received more than once", day.modelPairsReceivedMoreThanOnce],
         ["time in cache reads (L2, summed over files), s", day.cacheReadSeconds],
         ["time in cache writes (L2), s", day.cacheWriteSeconds],
