@@ -122,4 +122,21 @@ describe("QueueSource (real redis-server)", () => {
     });
     await again.s.close();
   }, 30_000);
+
+  it("serve stopped while its worker is still connecting closes cleanly (BullMQ would throw an uncaught 'Connection is closed')", async () => {
+    // The bug this guards against surfaces as an uncaught exception, which fails this run
+    // (vitest reports it as an unhandled error and exits 1), as it ended the augmenter process.
+    let stopped = 0;
+    for (let i = 0; i < 60; i++) {
+      const { s } = source(fakeLedger([]));
+      const serving = s.serve(ok);
+      await new Promise((r) => setTimeout(r, i % 10)); // stops at different points of the start-up
+      s.stop();
+      await serving;
+      await s.close();
+      stopped += 1;
+    }
+    await new Promise((r) => setTimeout(r, 200)); // an error left unheard surfaces after the close
+    expect(stopped).toBe(60);
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { ObjectInfo } from "@rl/s3";
 import { emptyFileReport, type FileReport } from "../pipeline/file-report";
@@ -34,6 +35,9 @@ export interface QueueSourceOptions {
 }
 
 /** How long a failed job waits before its next try: FILE_RETRY_BASE_MS doubling, at most 10 min. */
+/** How long a stop still waits for a starting worker's connections before closing it anyway. */
+const READY_AFTER_STOP_MS = 5_000;
+
 export const retryDelay = (baseMs: number, attemptsMade: number) =>
   Math.min(600_000, baseMs * 2 ** Math.max(0, attemptsMade - 1));
 
@@ -52,6 +56,9 @@ export const retryDelay = (baseMs: number, attemptsMade: number) =>
 export class QueueSource implements WorkSource {
   private stopping = false;
   private readonly pollWait = new InterruptibleSleep();
+  private markStopped: () => void = () => {};
+  /** Settles at `stop()`: waits that may never end (a Redis that does not answer) race it. */
+  private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
   private worker: Worker<FileJobData> | undefined;
   private readonly enqueuer: FileEnqueuer;
   private readonly lease: ScannerLease;
@@ -169,6 +176,18 @@ export class QueueSource implements WorkSource {
       this.log.warn({ error: err.message }, "file queue: worker error; BullMQ retries");
     });
     this.worker = worker;
+    // Used (and so closed) only once its connections are up: BullMQ's close() during their
+    // start-up leaves that start-up's error with no listener, an uncaught exception that ends the
+    // process (taskforcesh/bullmq#3546; seen as a `run` exiting 1 before its summary when its
+    // only file was already set aside). A stop waits at most a few seconds more for it: a Redis
+    // that is down must not hold the shutdown.
+    await Promise.race([
+      worker.waitUntilReady().then(
+        () => {},
+        () => {},
+      ),
+      this.stopped.then(() => sleep(READY_AFTER_STOP_MS)),
+    ]);
     return worker;
   }
 
@@ -181,16 +200,17 @@ export class QueueSource implements WorkSource {
     const mine = new Map(listing.pending.map((f) => [fileJobId(f.key, f.etag), f]));
     this.collecting = true;
     await this.enqueuer.addAll(listing.pending);
-    const worker = await this.startWorker(work);
     // Until every file of this run is completed (its job removed) or failed, whoever holds it.
     const open = new Set(mine.keys());
     const setAside = new Map<string, Job<FileJobData>>();
-    for (;;) {
-      await this.settled(open, setAside, mine);
-      if (open.size === 0 || this.stopping) break;
+    await this.settled(open, setAside, mine);
+    // No worker when nothing is left to do (every file done or set aside already).
+    const worker = open.size > 0 && !this.stopping ? await this.startWorker(work) : undefined;
+    while (open.size > 0 && !this.stopping) {
       await this.pollWait.sleep(Math.min(this.o.pollIntervalMs, 500));
+      await this.settled(open, setAside, mine);
     }
-    await worker.close();
+    await worker?.close();
     if (this.stopping) await this.settled(open, setAside, mine); // jobs that finished within the grace
     const reports: FileReport[] = [];
     for (const [id, f] of mine) {
@@ -274,6 +294,7 @@ export class QueueSource implements WorkSource {
 
   stop(): void {
     this.stopping = true;
+    this.markStopped();
     this.pollWait.interrupt();
   }
 
