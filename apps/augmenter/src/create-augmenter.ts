@@ -205,7 +205,7 @@ export async function createAugmenter(
     (err, openFiles) =>
       log.error(
         { cause: plainCause(err), openFiles },
-        `a parse thread stopped: its ${openFiles} open files fail and are tried again; the next file starts a new thread (PARSE_THREADS=0 parses on the main thread)`,
+        `a parse thread stopped: ${openFiles > 0 ? `its ${openFiles} open files fail and are tried again` : "no file was open on it"}; the next file starts a new thread (PARSE_THREADS=0 parses on the main thread)`,
       ),
   );
   const parts: AugmenterParts = {

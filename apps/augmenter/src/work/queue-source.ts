@@ -1,4 +1,11 @@
-import { UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job } from "bullmq";
+import {
+  UnrecoverableError,
+  WaitingError,
+  Worker,
+  type ConnectionOptions,
+  type Job,
+  type Queue,
+} from "bullmq";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { ObjectInfo } from "@rl/s3";
@@ -34,10 +41,13 @@ export interface QueueSourceOptions {
   workerId: string;
 }
 
-/** How long a failed job waits before its next try: FILE_RETRY_BASE_MS doubling, at most 10 min. */
 /** How long a stop still waits for a starting worker's connections before closing it anyway. */
 const READY_AFTER_STOP_MS = 5_000;
 
+/** Job states asked of Redis at once when checking which files of a run are settled. */
+const STATE_LOOKUPS_AT_ONCE = 256;
+
+/** How long a failed job waits before its next try: FILE_RETRY_BASE_MS doubling, at most 10 min. */
 export const retryDelay = (baseMs: number, attemptsMade: number) =>
   Math.min(600_000, baseMs * 2 ** Math.max(0, attemptsMade - 1));
 
@@ -165,6 +175,8 @@ export class QueueSource implements WorkSource {
         // A stall is a worker that died in the file: counted like a failed attempt.
         maxStalledCount: this.o.maxFileAttempts,
         settings: { backoffStrategy: (attemptsMade) => retryDelay(this.o.retryBaseMs, attemptsMade) },
+        // Started below, once connected, and only if no stop came meanwhile: a stopping worker takes no file.
+        autorun: false,
       },
     );
     worker.on("error", (err) => {
@@ -186,8 +198,9 @@ export class QueueSource implements WorkSource {
         () => {},
         () => {},
       ),
-      this.stopped.then(() => sleep(READY_AFTER_STOP_MS)),
+      this.stopped.then(() => sleep(READY_AFTER_STOP_MS, undefined, { ref: false })),
     ]);
+    if (!this.stopping) worker.run().catch((err: Error) => worker.emit("error", err));
     return worker;
   }
 
@@ -245,18 +258,33 @@ export class QueueSource implements WorkSource {
     setAside: Map<string, Job<FileJobData>>,
     files: ReadonlyMap<string, ObjectInfo>,
   ): Promise<void> {
-    for (const id of [...open]) {
-      const state = await this.q.queue.getJobState(id);
-      if (state === "completed") open.delete(id);
-      else if (state === "unknown") {
-        const f = files.get(id);
-        if (!f || (await this.discovery.isDone(f.key, f.etag))) open.delete(id);
-        else if (!this.stopping) await this.enqueuer.addAll([f]);
-      } else if (state === "failed") {
-        open.delete(id);
-        const job = await this.q.queue.getJob(id);
-        if (job) setAside.set(id, job);
-      }
+    const ids = [...open];
+    for (let at = 0; at < ids.length; at += STATE_LOOKUPS_AT_ONCE) {
+      const part = ids.slice(at, at + STATE_LOOKUPS_AT_ONCE);
+      // Asked together (one connection: pipelined), answered in order; a big run's first check
+      // before its worker starts takes a round trip per batch, not per file.
+      const states = await Promise.all(part.map((id) => this.q.queue.getJobState(id)));
+      for (const [k, id] of part.entries()) await this.settle(id, states[k], open, setAside, files);
+    }
+  }
+
+  /** One file's part of {@link settled}, given its job's state. */
+  private async settle(
+    id: string,
+    state: Awaited<ReturnType<Queue["getJobState"]>> | undefined,
+    open: Set<string>,
+    setAside: Map<string, Job<FileJobData>>,
+    files: ReadonlyMap<string, ObjectInfo>,
+  ): Promise<void> {
+    if (state === "completed") open.delete(id);
+    else if (state === "unknown") {
+      const f = files.get(id);
+      if (!f || (await this.discovery.isDone(f.key, f.etag))) open.delete(id);
+      else if (!this.stopping) await this.enqueuer.addAll([f]);
+    } else if (state === "failed") {
+      open.delete(id);
+      const job = await this.q.queue.getJob(id);
+      if (job) setAside.set(id, job);
     }
   }
 
