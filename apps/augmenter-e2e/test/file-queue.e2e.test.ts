@@ -153,7 +153,9 @@ describe("the file queue (real redis-server and S3)", () => {
       // A run now reports it set aside (it does not try it again by itself) and exits 1.
       const run = spawnAugmenter(["run"], augmenterEnv(env, s));
       expect(await run.exited, run.err()).toBe(1);
-      expect(run.out(), run.err()).toMatch(new RegExp(`${key.replace(".", "\\.")}: set aside after 3 attempts`));
+      expect(run.out(), run.err()).toMatch(
+        new RegExp(`${key.replace(".", "\\.")}: set aside after 3 attempts`),
+      );
 
       expect((await filesCommand(s, ["retry", "nothing.jsonl"])).code).toBe(1);
       const retried = await filesCommand(s, ["retry", key]);
