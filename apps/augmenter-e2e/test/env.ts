@@ -158,6 +158,10 @@ export function augmenterEnv(
     CACHE_URL: env.redisUrl,
     MODEL_VERSION: `cli-${s.id}`,
     MODEL_RATE: "100000",
+    // Parse threads for every spawned process, chosen rather than left to `auto` (which starts
+    // none for S3 input on 2 cores): the threaded path is the one these tests put hostile input
+    // through; the in-process scenarios (`scenario().run`) keep `auto` and so cover the inline one.
+    PARSE_THREADS: "2",
     ...overrides,
   };
 }

@@ -151,7 +151,7 @@ export const AUGMENTER_OPTIONS = {
   }),
   parseThreads: option.string(
     "parse-threads",
-    "Worker threads that split, parse and splice input while the main thread keeps I/O, the cache and the model's queue: auto is one per core, at most 4; 0 parses on the main thread",
+    "Worker threads that split, parse and splice input while the main thread keeps I/O, the cache and the model's queue: auto is one per core, at most 4, and none for input over S3 on 2 cores or fewer; 0 parses on the main thread",
     {
       env: "PARSE_THREADS",
       default: "auto",

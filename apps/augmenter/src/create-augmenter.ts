@@ -195,6 +195,7 @@ export async function createAugmenter(
   const pairRules = pairRulesOf(o);
   const parse = openParseStage(
     o.parseThreads,
+    { inputOverS3: o.rawUri.startsWith("s3://") },
     {
       limits: { maxRecordBytes: o.maxRecordBytes, maxRecordLines: o.maxRecordLines },
       rules: pairRules,

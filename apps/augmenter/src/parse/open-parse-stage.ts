@@ -9,9 +9,27 @@ import type { ParseOptions } from "./parsed-chunk";
  */
 export const AUTO_MAX_THREADS = 4;
 
-/** The threads `PARSE_THREADS` asks for: `auto` is one per core the process may use, at most {@link AUTO_MAX_THREADS}. */
-export function parseThreadCount(setting: string): number {
-  return setting === "auto" ? Math.min(availableParallelism(), AUTO_MAX_THREADS) : Number(setting);
+/** What `auto` looks at. */
+export interface ThreadHost {
+  /** Cores the process may use. @default availableParallelism() */
+  cores?: number;
+  /** Whether the input is read from S3 (the main thread then also decodes its HTTP responses). */
+  inputOverS3: boolean;
+}
+
+/**
+ * The threads `PARSE_THREADS` asks for. `auto` is one per core the process may use, at most
+ * {@link AUTO_MAX_THREADS}, but none when the input comes from S3 on two cores or fewer: there
+ * the main thread's S3 reads and writes leave no core free, and measured on two cores the threads
+ * made a day slower warm (113–120 s against 99.9 s) and cold (214–240 against 204–207 s) at
+ * about 50% more CPU (docs/benchmarks/cold-day.md, round 2), while on local files they made the
+ * warm path 1.35× faster.
+ */
+export function parseThreadCount(setting: string, host: ThreadHost): number {
+  if (setting !== "auto") return Number(setting);
+  const cores = host.cores ?? availableParallelism();
+  if (host.inputOverS3 && cores <= 2) return 0;
+  return Math.min(cores, AUTO_MAX_THREADS);
 }
 
 /**
@@ -20,9 +38,10 @@ export function parseThreadCount(setting: string): number {
  */
 export function openParseStage(
   setting: string,
+  host: ThreadHost,
   options: ParseOptions,
   onThreadLost?: (err: Error, openFiles: number) => void,
 ): ParseStage {
-  const n = parseThreadCount(setting);
+  const n = parseThreadCount(setting, host);
   return n === 0 ? new InlineParseStage(options) : new ParseWorkers(options, n, onThreadLost);
 }
