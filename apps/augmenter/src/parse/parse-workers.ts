@@ -4,10 +4,14 @@ import { Worker } from "node:worker_threads";
 import type { ParseSession, ParseStage } from "./parse-stage";
 import type { ParseOptions, ParsedChunk, ParsedEnd } from "./parsed-chunk";
 
-/** What the main thread asks a parse worker, for file session `id`; `req` numbers a request the worker answers. */
+/** A request about file session `id` that the worker answers (a push, cut or end), before it is numbered. */
+type Asked =
+  | { op: "push"; id: number; file: string; bytes: ArrayBuffer }
+  | { op: "cut" | "end"; id: number; file: string };
+
+/** What the main thread asks a parse worker; `req` numbers a request the worker answers. */
 export type WorkerRequest =
-  | { op: "push"; req: number; id: number; file: string; bytes: ArrayBuffer }
-  | { op: "cut" | "end"; req: number; id: number; file: string }
+  | (Asked & { req: number })
   /** Never answered. */
   | { op: "drop"; id: number }
   | { op: "learn"; seq: number; values?: Uint8Array };
@@ -16,10 +20,6 @@ export type WorkerRequest =
 export type WorkerReply =
   | { req: number; ok: true; chunks: ParsedChunk[]; blankLines?: number; distinctPairs?: number }
   | { req: number; ok: false; message: string; stack?: string };
-
-type Asked =
-  | { op: "push"; id: number; file: string; bytes: ArrayBuffer }
-  | { op: "cut" | "end"; id: number; file: string };
 
 interface Waiter {
   resolve(reply: Extract<WorkerReply, { ok: true }>): void;
