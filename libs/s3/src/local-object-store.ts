@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, randomUUID, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream, type Stats } from "node:fs";
 import { readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -15,6 +15,18 @@ import {
 } from "./object-store";
 
 const META_SUFFIX = ".meta.json";
+
+/**
+ * A local file's ETag: the first 128 bits of its content's SHA-256, as 32 hex digits (the shape
+ * of S3's). Not MD5, S3's single-part ETag: hashing every output byte was a fifth of the main
+ * thread's time on the warm path, and SHA-256 ran at 2x MD5's speed on these cores (1.27-1.5
+ * against 0.63 GB/s, node:crypto, 256 KiB updates; they have the SHA extensions). A content hash
+ * all the same, so the same bytes written twice, or placed by hand, get one ETag.
+ */
+export function localEtagHash(): Hash {
+  return createHash("sha256");
+}
+export const localEtagOf = (hash: Hash) => hash.digest("hex").slice(0, 32);
 const TMP_DIR = ".tmp";
 
 /** Time as the settle rule sees it; a fake one makes the rule testable without waiting. */
@@ -45,7 +57,8 @@ export const DEFAULT_LOCAL_OBJECT_STORE_OPTIONS = { settleMs: 2000 } as const;
 /**
  * An object store over a local directory, for local runs and tests. Writes go to a temp file
  * and are renamed into place, so readers never see a partial object. Metadata lives in a
- * `<key>.meta.json` side file; the ETag is the MD5 of the content, as S3's single-part one.
+ * `<key>.meta.json` side file; the ETag is a content hash
+ * (see `localEtagHash`), shaped as S3's single-part one.
  *
  * Files written by hand get no such guarantee, so listing applies a settle rule to them: a file
  * modified less than `settleMs` ago is waited for (once per listing, at most `settleMs`) and
@@ -152,9 +165,9 @@ export class LocalObjectStore implements ObjectStore {
     try {
       const s = await stat(this.path(key));
       // A file placed by hand: derive its ETag from its content.
-      const hash = createHash("md5");
+      const hash = localEtagHash();
       await pipeline(createReadStream(this.path(key)), hash);
-      return { size: s.size, etag: hash.digest("hex"), metadata: {} };
+      return { size: s.size, etag: localEtagOf(hash), metadata: {} };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
@@ -178,7 +191,7 @@ export class LocalObjectStore implements ObjectStore {
     const tmpDir = join(this.root, TMP_DIR);
     makeDirectory(tmpDir);
     const tmp = join(tmpDir, randomUUID());
-    const hash = createHash("md5");
+    const hash = localEtagHash();
     try {
       const source =
         typeof body === "string" || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
@@ -192,7 +205,7 @@ export class LocalObjectStore implements ObjectStore {
         },
         createWriteStream(tmp),
       );
-      const etag = hash.digest("hex");
+      const etag = localEtagOf(hash);
       makeDirectory(dirname(target));
       await writeFile(target + META_SUFFIX, JSON.stringify({ etag, metadata: options.metadata ?? {} }));
       await rename(tmp, target);
