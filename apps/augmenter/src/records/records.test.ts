@@ -62,6 +62,17 @@ describe("readLines", () => {
     expect(long[1]).toEqual({ no: 2, text: "ok", size: 3 });
   });
 
+  it("reads an ASCII chunk larger than its decode window line for line, a line longer than the window too", async () => {
+    // Lengths that end lines on, before and after the 64 KiB window's edges, and one longer.
+    const want = [0, 5, 65_530, 3, 1, 70_000, 0, 65_536, 12, 200_000, 7].map((n, i) =>
+      String.fromCharCode(97 + (i % 26)).repeat(n),
+    );
+    const chunk = want.map((t) => `${t}\n`).join("");
+    const got = await lines([chunk, "tail"]);
+    expect(got.map((l) => l.text)).toEqual([...want, "tail"]);
+    expect(got.map((l) => l.size)).toEqual([...want.map((t) => t.length + 1), 4]);
+  });
+
   it("bounds a long line: keeps its head and counts its length", async () => {
     const got = await lines(["x".repeat(30), "y".repeat(30), "\nok\n"], 40);
     expect(got[0]).toMatchObject({ no: 1, overflowBytes: 60 });
