@@ -15,6 +15,7 @@ import {
 } from "./object-store";
 
 const META_SUFFIX = ".meta.json";
+const TMP_DIR = ".tmp";
 
 /**
  * A local file's ETag: the first 128 bits of its content's SHA-256, as 32 hex digits (the shape
@@ -27,7 +28,6 @@ export function localEtagHash(): Hash {
   return createHash("sha256");
 }
 export const localEtagOf = (hash: Hash) => hash.digest("hex").slice(0, 32);
-const TMP_DIR = ".tmp";
 
 /** Time as the settle rule sees it; a fake one makes the rule testable without waiting. */
 export interface Clock {
@@ -57,8 +57,8 @@ export const DEFAULT_LOCAL_OBJECT_STORE_OPTIONS = { settleMs: 2000 } as const;
 /**
  * An object store over a local directory, for local runs and tests. Writes go to a temp file
  * and are renamed into place, so readers never see a partial object. Metadata lives in a
- * `<key>.meta.json` side file; the ETag is a content hash
- * (see `localEtagHash`), shaped as S3's single-part one.
+ * `<key>.meta.json` side file; the ETag is a content hash (see `localEtagHash`), shaped as
+ * S3's single-part one.
  *
  * Files written by hand get no such guarantee, so listing applies a settle rule to them: a file
  * modified less than `settleMs` ago is waited for (once per listing, at most `settleMs`) and
