@@ -9,7 +9,7 @@ import { LocalPacer, type Pacer } from "./pacer";
 import { PairClaims } from "./pair-claims";
 import { PairResolver } from "./pair-resolver";
 import { StoppableWaits } from "./stoppable-waits";
-import { PendingAnswers } from "./pending-answers";
+import { PendingAnswers, type AnswerSink } from "./pending-answers";
 import {
   DEFAULT_SCHEDULER_OPTIONS,
   type SchedulerEvents,
@@ -147,6 +147,29 @@ export class InferenceScheduler {
     this.counters.requested += 1;
     this.queue.add([pair]);
     return { result, joined: false };
+  }
+
+  /**
+   * As {@link request}, for a caller waiting for many pairs at once (a chunk): the answer goes
+   * to `sink` at `index`, with no promise per pair. Returns the seniority when it is known
+   * already (answered since the caller looked), "joined" when the pair was pending, "queued"
+   * when this call queued it, or the error when the scheduler is closed.
+   */
+  requestInto(pair: Pair, sink: AnswerSink, index: number): number | "joined" | "queued" | Error {
+    const known = this.cache.l1Value(pair.key);
+    if (known !== undefined) {
+      this.counters.joined += 1;
+      return known;
+    }
+    if (this.pending.joinInto(pair.key, sink, index)) {
+      this.counters.joined += 1;
+      return "joined";
+    }
+    if (this.closed) return new ModelError("inference scheduler is closed", "status", false);
+    this.pending.openInto(pair.key, sink, index);
+    this.counters.requested += 1;
+    this.queue.add([pair]);
+    return "queued";
   }
 
   /** Writes the answers that waited for L2 (at shutdown, when it is back). */

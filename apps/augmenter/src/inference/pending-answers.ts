@@ -1,14 +1,30 @@
 import type { Inferred } from "./inferred";
 
-interface Waiter {
-  promise: Promise<Inferred>;
-  resolve(v: Inferred): void;
-  reject(e: Error): void;
+/**
+ * A caller waiting for several pairs at once (a chunk): each answer is written at the pair's
+ * index, with no promise per pair. A cold backlog read ahead has millions of (chunk, pending
+ * pair) waits at once; a promise chain each took ≈0.5 KB, two array slots take 16 bytes.
+ */
+export interface AnswerSink {
+  /** `queued`: this sink queued the pair, so `inferred` carries its share of the call; else the shares are 0. */
+  answer(index: number, inferred: Inferred, queued: boolean): void;
+  /** Called once per pair that fails; the sink settles on the first. */
+  fail(err: Error): void;
 }
 
+interface Waiter {
+  /** Flattened (sink, index) pairs; the first is the one that queued the pair when `sinkQueued`. */
+  sinks: Array<AnswerSink | number>;
+  sinkQueued: boolean;
+  /** Only for a pair queued by {@link PendingAnswers.open} (a caller that wants a promise). */
+  settle?: { resolve(v: Inferred): void; reject(e: Error): void };
+}
+
+const UNSHARED = (seniority: number): Inferred => ({ seniority, modelCallMs: 0, cacheWriteMs: 0 });
+
 /**
- * One promise per pair on its way to the model (single-flight): whoever asks for a pending pair
- * joins its promise instead of sending it again.
+ * One entry per pair on its way to the model (single-flight): whoever asks for a pending pair
+ * joins it instead of sending it again.
  */
 export class PendingAnswers {
   private readonly waiters = new Map<string, Waiter>();
@@ -17,39 +33,70 @@ export class PendingAnswers {
     return this.waiters.size;
   }
 
+  has(key: string): boolean {
+    return this.waiters.has(key);
+  }
+
   /** The pending pair's answer, for a caller that joins it: the value only, no share of the cost. */
   join(key: string): Promise<Inferred> | undefined {
     const w = this.waiters.get(key);
     if (!w) return undefined;
-    const joined = w.promise.then((r) => ({ seniority: r.seniority, modelCallMs: 0, cacheWriteMs: 0 }));
-    joined.catch(() => {}); // a failure is seen by whoever awaits it; never unhandled
-    return joined;
+    return new Promise<Inferred>((resolve, reject) => {
+      w.sinks.push({ answer: (_i, r) => resolve(UNSHARED(r.seniority)), fail: reject }, 0);
+    });
+  }
+
+  /** Adds `sink` to the pending pair `key` (at `index`); false when the pair is not pending. */
+  joinInto(key: string, sink: AnswerSink, index: number): boolean {
+    const w = this.waiters.get(key);
+    if (!w) return false;
+    w.sinks.push(sink, index);
+    return true;
   }
 
   /** A new pending pair's promise. */
   open(key: string): Promise<Inferred> {
-    let resolve!: (v: Inferred) => void;
-    let reject!: (e: Error) => void;
-    const promise = new Promise<Inferred>((res, rej) => {
-      resolve = res;
-      reject = rej;
+    const promise = new Promise<Inferred>((resolve, reject) => {
+      this.waiters.set(key, { sinks: [], sinkQueued: false, settle: { resolve, reject } });
     });
     promise.catch(() => {}); // a failure is seen by every awaiting caller; never unhandled
-    this.waiters.set(key, { promise, resolve, reject });
     return promise;
   }
 
+  /** A new pending pair, queued by `sink` (its answer carries the call's share). */
+  openInto(key: string, sink: AnswerSink, index: number): void {
+    this.waiters.set(key, { sinks: [sink, index], sinkQueued: true });
+  }
+
   resolve(key: string, answer: Inferred): void {
-    this.take(key)?.resolve(answer);
+    const w = this.take(key);
+    if (!w) return;
+    w.settle?.resolve(answer);
+    const { sinks } = w;
+    for (let k = 0; k < sinks.length; k += 2) {
+      const queued = k === 0 && w.sinkQueued;
+      (sinks[k] as AnswerSink).answer(
+        sinks[k + 1] as number,
+        queued ? answer : UNSHARED(answer.seniority),
+        queued,
+      );
+    }
   }
 
   reject(key: string, err: Error): void {
-    this.take(key)?.reject(err);
+    const w = this.take(key);
+    if (w) PendingAnswers.fail(w, err);
   }
 
   rejectAll(err: Error): void {
-    for (const w of this.waiters.values()) w.reject(err);
+    const all = [...this.waiters.values()];
     this.waiters.clear();
+    for (const w of all) PendingAnswers.fail(w, err);
+  }
+
+  private static fail(w: Waiter, err: Error): void {
+    w.settle?.reject(err);
+    for (let k = 0; k < w.sinks.length; k += 2) (w.sinks[k] as AnswerSink).fail(err);
   }
 
   private take(key: string): Waiter | undefined {

@@ -84,7 +84,8 @@ export class FileParser {
     const c = this.chunk;
     const output = c.output.bytes();
     // Capped: after a chunk holding a 30 MB line, the next one should not reserve 33 MB.
-    this.outputHint = Math.min(4 << 20, Math.max(4096, Math.ceil(output.length * 1.1)));
+    if (this.outputHint > 0)
+      this.outputHint = Math.min(4 << 20, Math.max(4096, Math.ceil(output.length * 1.1)));
     this.chunk = this.newChunk();
     const bytes = this.consumed - held;
     this.consumed = held;
@@ -108,9 +109,12 @@ export class FileParser {
     this.feed(this.splitter.end(), chunks);
     this.assembler.end(this.assembled);
     this.addAssembled(chunks);
+    this.outputHint = 0; // the builder cut() leaves behind takes no room: nothing follows
     const last = this.cut();
     if (last) chunks.push(last);
-    return { chunks, blankLines: this.assembler.blankLines, distinctPairs: this.distinct.size };
+    const distinctPairs = this.distinct.size;
+    this.distinct.clear();
+    return { chunks, blankLines: this.assembler.blankLines, distinctPairs };
   }
 
   /** Hands `lines` to the assembler, adding each record it completes; full chunks go to `done`. */

@@ -35,21 +35,29 @@ export class InlineParseStage implements ParseStage {
   constructor(private readonly options: ParseOptions) {}
 
   open(file: string): ParseSession {
-    const parser = new FileParser(file, this.options);
-    const now = <T>(f: () => T): Promise<T> => {
+    // Dropped at the end: a file waiting on the model keeps its session, not the parser's buffers.
+    let parser: FileParser | undefined = new FileParser(file, this.options);
+    const now = <T>(f: (p: FileParser) => T): Promise<T> => {
       try {
-        return Promise.resolve(f());
+        if (!parser) throw new Error(`${file}: the parse session is over (internal error)`);
+        return Promise.resolve(f(parser));
       } catch (err) {
         return Promise.reject(err as Error);
       }
     };
     return {
-      push: (bytes) => now(() => parser.push(bytes)),
-      cut: () => now(() => parser.cut()),
-      end: () => now(() => parser.end()),
+      push: (bytes) => now((p) => p.push(bytes)),
+      cut: () => now((p) => p.cut()),
+      end: () =>
+        now((p) => {
+          parser = undefined;
+          return p.end();
+        }),
       // The main thread's L1 already holds what was resolved: no copy to keep.
       learn: () => {},
-      close: () => {},
+      close: () => {
+        parser = undefined;
+      },
     };
   }
 

@@ -1,4 +1,5 @@
 import type { Pair, TwoTierCache } from "@rl/cache";
+import type { AnswerSink } from "../../inference/pending-answers";
 import type { Inferred, PairInference } from "../chunk-resolver";
 
 /** The seniority a fake model gives a pair: from its title, so different pairs get different values. */
@@ -55,6 +56,15 @@ export class FakeInference implements PairInference {
     result.then(forget, forget);
     if (this.options.immediate ?? true) this.answer(entry);
     return { result, joined: false };
+  }
+
+  requestInto(pair: Pair, sink: AnswerSink, index: number): "joined" | "queued" {
+    const r = this.request(pair);
+    r.result.then(
+      (a) => sink.answer(index, a, !r.joined),
+      (e: Error) => sink.fail(e),
+    );
+    return r.joined ? "joined" : "queued";
   }
 
   /** Answers every pair not answered yet. */
