@@ -143,12 +143,16 @@ export const AUGMENTER_OPTIONS = {
     default: 10_000,
     min: 0,
   }),
-  fileConcurrency: option.number("file-concurrency", "Files processed at once", {
-    env: "FILE_CONCURRENCY",
-    default: 4,
-    integer: true,
-    min: 1,
-  }),
+  fileConcurrency: option.number(
+    "file-concurrency",
+    "Files read (or written) at once; files waiting on the model with their output spilled (SPILL_DIR) do not count",
+    {
+      env: "FILE_CONCURRENCY",
+      default: 4,
+      integer: true,
+      min: 1,
+    },
+  ),
   parseThreads: option.string(
     "parse-threads",
     "Worker threads that split, parse and splice input while the main thread keeps I/O, the cache and the model's queue: auto is one per core, at most 4, and none for input over S3 on 2 cores or fewer; 0 parses on the main thread",
@@ -180,6 +184,16 @@ export const AUGMENTER_OPTIONS = {
     "max-bytes-in-flight",
     "Input bytes read but not yet written, across all files of the process: bounds memory whatever the files hold (may be passed by one record of up to MAX_RECORD_BYTES when every file waits on a long line)",
     { env: "MAX_BYTES_IN_FLIGHT", default: 32 * 1024 * 1024, integer: true, min: 1024 * 1024 },
+  ),
+  spillDir: option.optionalString(
+    "spill-dir",
+    "Where chunks waiting on the model are written instead of held in memory, so a cold backlog reads ahead and the model never idles (default: the system's temporary directory)",
+    { env: "SPILL_DIR" },
+  ),
+  spillMaxBytes: option.number(
+    "spill-max-bytes",
+    "Bytes of SPILL_DIR a process may fill (a file starts spilling only below it; about 1.1 × the input of the files waiting); 0 keeps waiting chunks in memory, within MAX_BYTES_IN_FLIGHT",
+    { env: "SPILL_MAX_BYTES", default: 4 * 1024 * 1024 * 1024, integer: true, min: 0 },
   ),
   maxRecordLines: option.number("max-record-lines", "Most lines one pretty-printed object may span", {
     env: "MAX_RECORD_LINES",

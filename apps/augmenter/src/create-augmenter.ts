@@ -12,6 +12,7 @@ import { queueDashboardSettings } from "./operations/queue-dashboard-settings";
 import { registerQueueMetrics } from "./operations/queue-metrics";
 import { ByteBudget } from "./pipeline/byte-budget";
 import { ChunkResolver } from "./pipeline/chunk-resolver";
+import { openSpillSpace } from "./pipeline/open-spill-space";
 import { openParseStage } from "./parse/open-parse-stage";
 import { createGrpcSeniorityModel } from "./model/seniority-model";
 import { SoloCoordinator, type Coordinator, type FileLeases } from "./coordination/coordinator";
@@ -78,6 +79,9 @@ export async function createAugmenter(
   const errors = await openStore("errors-uri", "ERRORS_URI", errorsUri, o);
   // Before any work: a wrong endpoint, bucket or credential is said once, naming its setting.
   if (checkStores) await Promise.all([raw, mod].map((store) => checkStore(store, o.s3Endpoint)));
+
+  // `cache warm` writes no output: it spills nothing, and its directory is not checked.
+  const spill = checkStores ? await openSpillSpace(o, log) : undefined;
 
   const l2 = await openCache(o.cacheUrl, {
     modelVersion: o.modelVersion,
@@ -220,6 +224,7 @@ export async function createAugmenter(
       modelVersion: o.modelVersion,
       normalise: pairRules.normalise,
       chunkWindow: o.chunkWindow,
+      ...(spill ? { spill } : {}),
     },
     scheduler,
     cache,

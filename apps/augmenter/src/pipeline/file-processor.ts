@@ -7,10 +7,12 @@ import { deadLetterKey, sourceStamp } from "../ledger/output-ledger";
 import type { ParseSession, ParseStage } from "../parse/parse-stage";
 import type { ParsedChunk } from "../parse/parsed-chunk";
 import type { ByteBudget } from "./byte-budget";
-import type { ChunkResolver, ResolvedChunk } from "./chunk-resolver";
+import { abortable } from "./abortable";
+import { spliceAnswers, type ChunkAnswers, type ChunkResolver } from "./chunk-resolver";
 import { FileError } from "./file-error";
 import { emptyFileReport, type FileReport } from "./file-report";
 import { ShutdownError } from "./shutdown-error";
+import type { SpillFile, SpillRef, SpillSpace } from "./spill";
 import { gunzipIf, timedChunks, writeChunk } from "./stream-io";
 
 /** What processing a file uses, and only that. */
@@ -20,8 +22,8 @@ export interface FileProcessorDeps {
   errors: Pick<ObjectStore, "put" | "head" | "delete">;
   /** Splits, parses and splices a file's bytes into chunks (on this thread or on parse workers). */
   parse: ParseStage;
-  /** Completes parsed chunks with their seniorities (the chunk resolver). */
-  resolver: Pick<ChunkResolver, "resolve">;
+  /** Answers parsed chunks' pairs (the chunk resolver). */
+  resolver: Pick<ChunkResolver, "answer">;
   /** Input bytes in flight across every file of the process (one budget, shared). */
   budget: ByteBudget;
   /** Written on every output, with the normalisation its pairs were made with. */
@@ -29,6 +31,17 @@ export interface FileProcessorDeps {
   normalise: PairRules["normalise"];
   /** Chunks of one file resolved at once (outputs still written in order). @default 8 */
   chunkWindow: number;
+  /** Where chunks waiting on the model go instead of memory; none: they wait in memory. */
+  spill?: SpillSpace;
+}
+
+/**
+ * A file's place among the files read at once. A file whose output is all spilled gives it up
+ * while it waits on the model, and takes one again to write its output.
+ */
+export interface FileSlot {
+  release(): void;
+  reacquire(signal?: AbortSignal): Promise<void>;
 }
 
 /** Reads of one file handed to its parser and not yet answered: the file's read-ahead. */
@@ -36,15 +49,34 @@ const PARSE_AHEAD = 2;
 
 /** A chunk in the window, with the input bytes it holds of the budget until it is written. */
 interface InFlight {
-  resolved: Promise<ResolvedChunk>;
+  chunk: ParsedChunk;
+  answered: Promise<ChunkAnswers>;
+  /**
+   * `onModel`: some of its pairs went to the model (a wait of seconds, not an L2 round trip);
+   * `settled`: `answered` settled. A separate object, so the callbacks do not keep `chunk`.
+   */
+  state: { settled: boolean; onModel: boolean; lookedUp: Promise<void> };
   bytes: number;
 }
 
+/** A chunk written to the file's spill: its output, its slots (4-byte aligned), its dead letters. */
+interface Spilled {
+  at: SpillRef;
+  outputBytes: number;
+  slotBytes: number;
+  deadBytes: number;
+  deadLetters: number;
+  answered: Promise<ChunkAnswers>;
+}
+
+const pad4 = (n: number) => (n + 3) & ~3;
+const PADDING = new Uint8Array(3);
+
 /** Adds a written chunk's counts and times to the file's report. */
-function fold(report: FileReport, r: ResolvedChunk): void {
+function fold(report: FileReport, r: ChunkAnswers, deadLetters: number): void {
   const t = report.timings;
   report.outputLines += r.counts.outputLines;
-  report.deadLetters += r.deadLines.length;
+  report.deadLetters += deadLetters;
   report.l1Hits += r.counts.l1Hits;
   report.l2Hits += r.counts.l2Hits;
   report.modelPairs += r.counts.modelPairs;
@@ -69,6 +101,7 @@ export async function processFile(
   info: ObjectInfo,
   onBytes: (n: number) => void = () => {},
   signal?: AbortSignal,
+  slot?: FileSlot,
 ): Promise<FileReport> {
   const t0 = performance.now();
   const report = emptyFileReport(info.key, info.etag);
@@ -84,14 +117,26 @@ export async function processFile(
     throw new FileError(info.key, report, { cause: err });
   }
 
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
-  const outBody: Readable = gz ? pipeline(out, createGzip(), () => {}) : out;
-  const upload = deps.mod.put(info.key, outBody, {
-    contentType: gz ? "application/gzip" : "application/x-ndjson",
-    metadata: { ...sourceStamp(info.etag), "model-version": deps.modelVersion, normalise: deps.normalise },
-  });
-  // Awaited on success and in the failure path: never left unhandled meanwhile.
-  upload.catch(() => {});
+  // Opened with the first bytes written: a file that spills holds no upload while it waits.
+  let output: { out: PassThrough; upload: Promise<unknown> } | undefined;
+  const openOutput = () => {
+    if (!output) {
+      const out = new PassThrough({ highWaterMark: 1 << 20 });
+      const outBody: Readable = gz ? pipeline(out, createGzip(), () => {}) : out;
+      const upload = deps.mod.put(info.key, outBody, {
+        contentType: gz ? "application/gzip" : "application/x-ndjson",
+        metadata: {
+          ...sourceStamp(info.etag),
+          "model-version": deps.modelVersion,
+          normalise: deps.normalise,
+        },
+      });
+      // Awaited on success and in the failure path: never left unhandled meanwhile.
+      upload.catch(() => {});
+      output = { out, upload };
+    }
+    return output;
+  };
   let dead: { stream: PassThrough; upload: Promise<unknown> } | undefined;
   const openDead = () => {
     if (!dead) {
@@ -100,26 +145,72 @@ export async function processFile(
         contentType: "application/x-ndjson",
         metadata: sourceStamp(info.etag),
       });
-      p.catch(() => {}); // as `upload`
+      p.catch(() => {}); // as the output's upload
       dead = { stream, upload: p };
     }
     return dead;
   };
 
-  const emit = async ({ resolved, bytes }: InFlight) => {
-    const r = await resolved;
+  /** Writes a chunk's spliced output and its dead letters, in the file's order. */
+  const write = async (bytes: Uint8Array, deadLines: Buffer | undefined) => {
     const w0 = performance.now();
-    if (r.output.length > 0) {
-      report.bytesOut += r.output.length;
-      await writeChunk(out, r.output, upload);
+    if (bytes.length > 0) {
+      report.bytesOut += bytes.length;
+      const o = openOutput();
+      await writeChunk(o.out, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), o.upload);
     }
-    if (r.deadLines.length > 0) {
+    if (deadLines) {
       const d = openDead();
-      await writeChunk(d.stream, Buffer.from(`${r.deadLines.join("\n")}\n`), d.upload);
+      await writeChunk(d.stream, deadLines, d.upload);
     }
     t.s3WriteMs += performance.now() - w0;
+  };
+  const deadText = (lines: string[]) => (lines.length > 0 ? Buffer.from(`${lines.join("\n")}\n`) : undefined);
+
+  const emit = async ({ chunk, answered, bytes }: InFlight) => {
+    const r = await answered;
+    spliceAnswers(chunk.output, chunk.slots, r.values);
+    await write(chunk.output, deadText(chunk.deadLines));
     deps.budget.give(holder, bytes);
-    fold(report, r);
+    fold(report, r, chunk.deadLines.length);
+  };
+
+  // Once a chunk would wait on the model and nothing is written yet, the file spills: every
+  // chunk from then on goes to disk, and its output is written once all are answered.
+  let spill: SpillFile | undefined;
+  const spilled: Spilled[] = [];
+  const spillChunk = async (f: SpillFile, { chunk, answered, bytes }: InFlight) => {
+    const slots = new Uint8Array(chunk.slots.buffer, chunk.slots.byteOffset, chunk.slots.byteLength);
+    const padding = PADDING.subarray(0, pad4(chunk.output.length) - chunk.output.length);
+    const deadLines = deadText(chunk.deadLines) ?? PADDING.subarray(0, 0);
+    const at = await f.append([chunk.output, padding, slots, deadLines]);
+    spilled.push({
+      at,
+      outputBytes: chunk.output.length,
+      slotBytes: slots.length,
+      deadBytes: deadLines.length,
+      deadLetters: chunk.deadLines.length,
+      answered,
+    });
+    report.spilledBytes += pad4(chunk.output.length) + slots.length + deadLines.length;
+    deps.budget.give(holder, bytes);
+  };
+  /** Writes the spilled chunks once all are answered (the file's place given up meanwhile). */
+  const writeSpilled = async (f: SpillFile) => {
+    slot?.release();
+    // (Each chunk's own wait is in its answers' timings, added by `fold`.)
+    const all = await abortable(Promise.all(spilled.map((s) => s.answered)), signal);
+    await slot?.reacquire(signal);
+    for (const [i, s] of spilled.entries()) {
+      throwIfFailed();
+      const r = all[i] as ChunkAnswers;
+      const start = pad4(s.outputBytes);
+      const bytes = await f.read(s.at, start + s.slotBytes + s.deadBytes);
+      const out = bytes.subarray(0, s.outputBytes);
+      spliceAnswers(out, new Int32Array(bytes.buffer, bytes.byteOffset + start, s.slotBytes / 4), r.values);
+      await write(out, s.deadBytes > 0 ? bytes.subarray(start + s.slotBytes) : undefined);
+      fold(report, r, s.deadLetters);
+    }
   };
 
   const window: InFlight[] = [];
@@ -127,7 +218,16 @@ export async function processFile(
   // comes): the file stops reading and fails with it.
   let failure: { error: unknown } | undefined;
   const emitUntil = async (most: number) => {
-    while (window.length > most) await emit(window.shift() as InFlight);
+    while (window.length > most) {
+      const head = window.shift() as InFlight;
+      // Whether it waits on the model is known once L2 has answered (a round trip emit would wait for anyway).
+      if (!spill && !head.state.settled && deps.spill) await head.state.lookedUp;
+      const waitsOnModel = head.state.onModel && !head.state.settled;
+      if (!spill && waitsOnModel && !output && !dead && deps.spill?.mayStart())
+        spill = await deps.spill.open();
+      if (spill) await spillChunk(spill, head);
+      else await emit(head);
+    }
   };
   // Budget: bytes taken for input not yet handed to a chunk (a chunk carries them until it is
   // written). The parser charges a chunk the lines it holds; a line still being read, or an
@@ -136,15 +236,27 @@ export async function processFile(
   /** Hands a parsed chunk to the resolver; it is written in its turn by `emit`. */
   const startChunk = (chunk: ParsedChunk) => {
     report.records += chunk.records;
-    const resolved = deps.resolver.resolve(chunk, signal);
-    resolved.then(
-      (r) => session.learn(chunk.seq, r.values),
+    let lookedUp!: () => void;
+    const state = { settled: false, onModel: false, lookedUp: new Promise<void>((r) => (lookedUp = r)) };
+    const answered = deps.resolver.answer(chunk, signal, (toModel) => {
+      state.onModel = toModel;
+      lookedUp();
+    });
+    const seq = chunk.seq; // not `chunk`: a spilled chunk's bytes must not stay reachable from here
+    answered.then(
+      (r) => {
+        state.settled = true;
+        lookedUp();
+        session.learn(seq, r.values);
+      },
       (error: unknown) => {
-        session.learn(chunk.seq, undefined);
+        state.settled = true;
+        lookedUp();
+        session.learn(seq, undefined);
         failure ??= { error };
       },
     );
-    window.push({ resolved, bytes: chunk.bytes });
+    window.push({ chunk, answered, state, bytes: chunk.bytes });
   };
   // Reads given to the parser, oldest first: their chunks are started in order.
   const parsing: Array<Promise<ParsedChunk[]>> = [];
@@ -196,11 +308,19 @@ export async function processFile(
       await startParsed(PARSE_AHEAD - 1);
     }
     await startParsed(0);
-    const last = await session.end();
-    for (const chunk of last.chunks) startChunk(chunk);
+    // The file's counts only: its last chunks must not stay reachable while it waits.
+    const { blankLines, distinctPairs } = await session.end().then((last) => {
+      for (const chunk of last.chunks) startChunk(chunk);
+      return { blankLines: last.blankLines, distinctPairs: last.distinctPairs };
+    });
     await emitUntil(0);
-    report.blankLines = last.blankLines;
-    report.distinctPairs = last.distinctPairs;
+    if (spill) {
+      // Everything read is on disk: nothing of the input is held while the answers come.
+      deps.budget.giveAll(holder);
+      await writeSpilled(spill);
+    }
+    report.blankLines = blankLines;
+    report.distinctPairs = distinctPairs;
     if (report.records !== report.outputLines + report.deadLetters) {
       throw new Error(
         `counts do not reconcile: ${report.records} records, ${report.outputLines} written, ${report.deadLetters} dead-lettered`,
@@ -216,16 +336,18 @@ export async function processFile(
       // HEAD first: a DELETE of a missing key still leaves a delete marker in a versioned bucket.
       await deps.errors.delete(deadLetterKey(info.key));
     }
-    out.end();
-    await upload;
+    const o = openOutput(); // an input with no records still gets its (empty) output
+    o.out.end();
+    await o.upload;
     t.s3WriteMs += performance.now() - w0;
   } catch (err) {
     // Destroying the bodies makes both uploads fail and abort: no partial object appears.
     const e = err as Error;
     session.close();
-    out.destroy(e);
+    output?.out.destroy(e);
     dead?.stream.destroy(e);
-    await Promise.allSettled([upload, dead?.upload]);
+    spill?.close();
+    await Promise.allSettled([output?.upload, dead?.upload]);
     report.status = "failed";
     report.error =
       gz && /incorrect header|invalid|unexpected end/i.test(e.message)
@@ -235,6 +357,7 @@ export async function processFile(
     t.totalMs = performance.now() - t0;
     throw new FileError(info.key, report, { cause: err });
   }
+  spill?.close();
   deps.budget.giveAll(holder);
   t.totalMs = performance.now() - t0;
   return report;

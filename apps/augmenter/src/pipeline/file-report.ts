@@ -41,6 +41,8 @@ export interface FileReport {
   joinedPairs: number;
   bytesIn: number;
   bytesOut: number;
+  /** Bytes its chunks waiting on the model took on local disk instead of memory (SPILL_DIR). */
+  spilledBytes: number;
   timings: FileTimings;
 }
 
@@ -65,6 +67,7 @@ export function emptyFileReport(key: string, etag: string): FileReport {
     joinedPairs: 0,
     bytesIn: 0,
     bytesOut: 0,
+    spilledBytes: 0,
     timings: {
       totalMs: 0,
       s3ReadMs: 0,

@@ -43,10 +43,10 @@ export class Augmenter {
   }
 
   /** One file through the pipeline; a failure is in the outcome, never thrown. */
-  private readonly work: FileWork = async (info) => {
+  private readonly work: FileWork = async (info, slot) => {
     this.metrics.inFlight.inc();
     try {
-      const r = await processFile(this.deps.files, info, (n) => this.onBytes(n), this.abort.signal);
+      const r = await processFile(this.deps.files, info, (n) => this.onBytes(n), this.abort.signal, slot);
       this.metrics.fileDone(r);
       this.log.info(
         {

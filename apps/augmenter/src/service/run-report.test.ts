@@ -41,6 +41,7 @@ describe("totalsOf", () => {
       joinedPairs: 2,
       bytesIn: 10,
       bytesOut: 7,
+      spilledBytes: 0,
       s3ReadMs: 2,
       s3WriteMs: 0,
       cacheReadMs: 1,

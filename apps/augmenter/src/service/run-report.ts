@@ -13,6 +13,7 @@ const SUMMED_COUNTS = [
   "joinedPairs",
   "bytesIn",
   "bytesOut",
+  "spilledBytes",
 ] as const satisfies ReadonlyArray<keyof FileReport>;
 /** Per-file timings that a run's totals sum (waits overlap across files, so sums can exceed wall time). */
 const SUMMED_TIMINGS = [

@@ -1,4 +1,5 @@
 import type { ObjectInfo } from "@rl/s3";
+import type { FileSlot } from "../pipeline/file-processor";
 import type { FileReport } from "../pipeline/file-report";
 import type { AugmenterMetrics } from "../service/augmenter-metrics";
 import type { Discovery } from "../service/discovery";
@@ -17,8 +18,12 @@ export interface FileOutcome {
   aborted: boolean;
 }
 
-/** The Augmenter's per-file processing: never throws, a failure is in the outcome. */
-export type FileWork = (file: ObjectInfo) => Promise<FileOutcome>;
+/**
+ * The Augmenter's per-file processing: never throws, a failure is in the outcome. A source that
+ * gives `slot` lets a file that waits on the model with its output spilled give its place to
+ * the next file meanwhile; without one the file keeps its place while it waits.
+ */
+export type FileWork = (file: ObjectInfo, slot?: FileSlot) => Promise<FileOutcome>;
 
 /** What a `run` handed out, once every file pending at its start is settled (or it was stopped). */
 export interface SourceRun {

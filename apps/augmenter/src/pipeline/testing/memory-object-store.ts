@@ -68,6 +68,11 @@ export class MemoryObjectStore implements ObjectStore {
 
   async probe(): Promise<void> {}
 
+  /** The object's body, or undefined when there is none. */
+  bytes(key: string): Buffer | undefined {
+    return this.objects.get(key)?.body;
+  }
+
   /** The object's body as text, or undefined when there is none. */
   text(key: string): string | undefined {
     return this.objects.get(key)?.body.toString("utf8");
