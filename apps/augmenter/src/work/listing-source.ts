@@ -2,10 +2,12 @@ import type { Logger } from "pino";
 import type { ObjectInfo } from "@rl/s3";
 import type { Coordinator, FileLease, FileLeases } from "../coordination/coordinator";
 import { SoloCoordinator } from "../coordination/coordinator";
+import type { FileSlot } from "../pipeline/file-processor";
 import type { FileReport } from "../pipeline/file-report";
 import { settleWithin } from "../service/settle-within";
 import { noteIgnored } from "./ignored-keys";
 import { InterruptibleSleep } from "./interruptible-sleep";
+import { ReadSlots } from "./read-slots";
 import type { FileLedger, FileWork, SourceMetrics, SourceRun, WorkSource } from "./work-source";
 
 export interface ListingSourceOptions {
@@ -21,9 +23,20 @@ export interface ListingSourceOptions {
   coordinator?: Coordinator & FileLeases;
 }
 
+/** What one pass's files came to, filled in as they settle. */
+interface PassResults {
+  reports: FileReport[];
+  elsewhere: string[];
+  notStartedAfterStop: string[];
+  aborted: string[];
+  /** The first error a file's handling threw (not a file's failure: those are in `reports`). */
+  error?: { err: unknown };
+}
+
 /**
  * Hands out files by listing the raw prefix: each pass lists, then processes what is pending,
- * `fileConcurrency` at a time; `serve` passes again after `pollIntervalMs`. With a shared
+ * `fileConcurrency` read at a time (files waiting on the model with their output spilled do not
+ * count); `serve` passes again after `pollIntervalMs`. With a shared
  * coordinator (processes on one machine over an embedded cache) a file lease says who takes a
  * file; `run` then waits for the files another process holds. Retry counts and the set-aside
  * list are this process's own (with no broker there is nowhere else to keep them).
@@ -51,66 +64,105 @@ export class ListingSource implements WorkSource {
    * those another process holds. After stop(), `unreached` names the files never started.
    */
   private async processAll(files: ObjectInfo[], work: FileWork, serving: boolean) {
-    const reports: FileReport[] = [];
-    const elsewhere: string[] = [];
-    const notStartedAfterStop: string[] = [];
-    const aborted: string[] = [];
+    const run: PassResults = { reports: [], elsewhere: [], notStartedAfterStop: [], aborted: [] };
+    const slots = new ReadSlots(this.options.fileConcurrency);
+    const running = new Set<Promise<void>>();
     let next = 0;
-    const worker = async () => {
-      while (next < files.length && !this.stopping) {
-        const info = files[next++] as ObjectInfo;
-        let lease: FileLease | undefined;
-        try {
-          lease = await this.coord.leaseFile(info.key, info.etag);
-        } catch (err) {
-          // The lease store fails: go on alone. A file processed twice is harmless (the same output).
-          this.log.warn(
-            { file: info.key, error: (err as Error).message },
-            "cannot lease the file; processing it unleased",
-          );
-          lease = { lost: false, release: async () => {} };
-        }
-        if (!lease) {
-          elsewhere.push(info.key);
-          continue;
-        }
-        if (this.coord.shared && (await this.discovery.isDone(info.key, info.etag))) {
-          await lease.release().catch(() => {});
-          continue; // another process finished it since the listing
-        }
-        if (this.stopping) {
-          // Stopped while this worker waited for the lease: the file is not started.
-          await lease.release().catch(() => {});
-          notStartedAfterStop.push(info.key);
-          break;
-        }
-        try {
-          const outcome = await work(info);
-          reports.push(outcome.report);
-          if (outcome.aborted) aborted.push(info.key);
-          if (outcome.report.status === "done") {
-            this.discovery.markDone(info.key, info.etag);
-            this.failures.delete(info.key);
-          } else this.noteFailure(info, outcome.report, serving);
-        } finally {
-          if (lease.lost) this.log.warn({ file: info.key }, "the file's lease lapsed while it was processed");
-          // While stopping, a lease store that does not answer must not hold the shutdown: an
-          // unreleased lease lapses on its own (or is freed when its process is gone).
-          const released = lease
-            .release()
-            .catch((err: Error) =>
-              this.log.warn(
-                { file: info.key, error: err.message },
-                "cannot release the file's lease; it expires",
-              ),
-            );
-          await (this.stopping ? settleWithin(released, 1_000) : released);
-        }
+    while (next < files.length && !this.stopping && !run.error) {
+      await slots.acquire();
+      if (next >= files.length || this.stopping || run.error) {
+        slots.release();
+        break;
       }
+      const info = files[next++] as ObjectInfo;
+      const p = this.processOne(info, work, serving, slots, run).finally(() => running.delete(p));
+      running.add(p);
+    }
+    while (running.size > 0) await Promise.all(running);
+    if (run.error) throw run.error.err;
+    const unreached = [...run.notStartedAfterStop, ...files.slice(next).map((f) => f.key)];
+    return { reports: run.reports, elsewhere: run.elsewhere, unreached, aborted: run.aborted };
+  }
+
+  /**
+   * One file, holding one of the `slots` while it reads (and while it writes): a file whose
+   * output is spilled gives its slot up while it waits on the model (see {@link FileSlot}).
+   */
+  private async processOne(
+    info: ObjectInfo,
+    work: FileWork,
+    serving: boolean,
+    slots: ReadSlots,
+    run: PassResults,
+  ): Promise<void> {
+    let held = true;
+    const slot: FileSlot = {
+      release: () => {
+        if (!held) return;
+        held = false;
+        slots.release();
+      },
+      reacquire: async (signal) => {
+        if (held) return;
+        await slots.acquire(true, signal);
+        held = true;
+      },
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.fileConcurrency, files.length) }, worker));
-    const unreached = [...notStartedAfterStop, ...files.slice(next).map((f) => f.key)];
-    return { reports, elsewhere, unreached, aborted };
+    try {
+      let lease: FileLease | undefined;
+      try {
+        lease = await this.coord.leaseFile(info.key, info.etag);
+      } catch (err) {
+        // The lease store fails: go on alone. A file processed twice is harmless (the same output).
+        this.log.warn(
+          { file: info.key, error: (err as Error).message },
+          "cannot lease the file; processing it unleased",
+        );
+        lease = { lost: false, release: async () => {} };
+      }
+      if (!lease) {
+        run.elsewhere.push(info.key);
+        return;
+      }
+      if (this.coord.shared && (await this.discovery.isDone(info.key, info.etag))) {
+        await lease.release().catch(() => {});
+        return; // another process finished it since the listing
+      }
+      if (this.stopping) {
+        // Stopped while this file waited for the lease: it is not started.
+        await lease.release().catch(() => {});
+        run.notStartedAfterStop.push(info.key);
+        return;
+      }
+      try {
+        const outcome = await work(info, slot);
+        run.reports.push(outcome.report);
+        if (outcome.aborted) run.aborted.push(info.key);
+        if (outcome.report.status === "done") {
+          this.discovery.markDone(info.key, info.etag);
+          this.failures.delete(info.key);
+        } else this.noteFailure(info, outcome.report, serving);
+      } finally {
+        if (lease.lost) this.log.warn({ file: info.key }, "the file's lease lapsed while it was processed");
+        // While stopping, a lease store that does not answer must not hold the shutdown: an
+        // unreleased lease lapses on its own (or is freed when its process is gone).
+        const released = lease
+          .release()
+          .catch((err: Error) =>
+            this.log.warn(
+              { file: info.key, error: err.message },
+              "cannot release the file's lease; it expires",
+            ),
+          );
+        await (this.stopping ? settleWithin(released, 1_000) : released);
+      }
+    } catch (err) {
+      // A ledger that cannot be read fails the pass, as it did before files were dispatched
+      // this way: no file starts after it, and the pass throws once those in flight settle.
+      run.error ??= { err };
+    } finally {
+      slot.release();
+    }
   }
 
   private noteFailure(info: ObjectInfo, report: FileReport, serving: boolean): void {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startLocalRedis, type LocalRedisServer } from "@rl/cache/testing";
 import type { ObjectInfo } from "@rl/s3";
 import { emptyFileReport } from "../pipeline/file-report";
@@ -85,6 +85,70 @@ describe("QueueSource (real redis-server)", () => {
       delayed: 0,
       failed: 0,
     });
+  }, 30_000);
+
+  it("run: files waiting on the model with their place given up let more files be taken (ahead of BullMQ's own fetch), each once", async () => {
+    const files = Array.from({ length: 7 }, (_, i) => file(`${i}.jsonl`));
+    const ledger = fakeLedger(files);
+    const { q, s } = source(ledger); // FILE_CONCURRENCY 2
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => (answer = r));
+    const started: string[] = [];
+    let reading = 0;
+    let mostReading = 0;
+    const run = s.runOnce(
+      async (f, slot) => {
+        started.push(f.key);
+        reading += 1;
+        mostReading = Math.max(mostReading, reading);
+        await new Promise((r) => setTimeout(r, 5)); // reads, spills
+        reading -= 1;
+        slot?.release(); // waits on the model without its place
+        await answered;
+        await slot?.reacquire();
+        reading += 1;
+        mostReading = Math.max(mostReading, reading);
+        await new Promise((r) => setTimeout(r, 5)); // writes its output
+        reading -= 1;
+        return ok(f);
+      },
+      () => {},
+    );
+    // Every file is taken while none has been answered: BullMQ alone would hold at 2.
+    await vi.waitFor(() => expect(started).toHaveLength(7), { timeout: 10_000 });
+    answer();
+    const r = await run;
+    const counts = await q.queue.getJobCounts("waiting", "active", "delayed", "failed");
+    await s.close();
+    expect([...started].sort()).toEqual(files.map((f) => f.key));
+    expect(r.reports.filter((x) => x.status === "done")).toHaveLength(7);
+    expect(mostReading).toBeLessThanOrEqual(2); // never more than FILE_CONCURRENCY read or write at once
+    expect(counts).toMatchObject({ waiting: 0, active: 0, delayed: 0, failed: 0 });
+  }, 30_000);
+
+  it("run: a job taken ahead that fails is retried and set aside as the worker's are", async () => {
+    const files = [file("a.jsonl"), file("b.jsonl"), file("c.jsonl")];
+    const { s } = source(fakeLedger(files), { attempts: 2 });
+    const tries = new Map<string, number>();
+    const r = await s.runOnce(
+      async (f, slot) => {
+        tries.set(f.key, (tries.get(f.key) ?? 0) + 1);
+        slot?.release();
+        await new Promise((res) => setTimeout(res, 20));
+        await slot?.reacquire();
+        return f.key === "c.jsonl"
+          ? { report: { ...emptyFileReport(f.key, f.etag), status: "failed", error: "boom" }, aborted: false }
+          : ok(f);
+      },
+      () => {},
+    );
+    await s.close();
+    expect(Object.fromEntries(tries)).toEqual({ "a.jsonl": 1, "b.jsonl": 1, "c.jsonl": 2 });
+    expect(r.reports.map((x) => [x.key, x.status])).toEqual([
+      ["a.jsonl", "done"],
+      ["b.jsonl", "done"],
+      ["c.jsonl", "failed"],
+    ]);
   }, 30_000);
 
   it("run: a failing file is tried FILE_MAX_ATTEMPTS times, then reported set aside; corrupt gzip once", async () => {

@@ -9,6 +9,7 @@ import {
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { ObjectInfo } from "@rl/s3";
+import type { FileSlot } from "../pipeline/file-processor";
 import { emptyFileReport, type FileReport } from "../pipeline/file-report";
 import { FileEnqueuer } from "./file-enqueuer";
 import {
@@ -20,6 +21,7 @@ import {
 } from "./file-queue";
 import { noteIgnored } from "./ignored-keys";
 import { InterruptibleSleep } from "./interruptible-sleep";
+import { ReadSlots } from "./read-slots";
 import { isPermanentFailure } from "./permanent-failure";
 import { ScannerLease } from "./scanner-lease";
 import type { FileLedger, FileWork, SourceMetrics, SourceRun, WorkSource } from "./work-source";
@@ -78,6 +80,16 @@ export class QueueSource implements WorkSource {
   private collecting = false;
   private readonly abortedHere = new Set<string>();
   private lastWorkerError = { kind: "", at: 0 };
+  /** FILE_CONCURRENCY places among files read or written; see {@link FileSlot}. */
+  private readonly slots: ReadSlots;
+  /** Jobs taken ahead by hand (see {@link readAhead}), until each is completed or failed. */
+  private readonly ahead = new Set<Promise<void>>();
+  private aheadTokens = 0;
+  /** Set before the worker closes: no job is taken ahead after it. */
+  private aheadClosed = false;
+  private work: FileWork | undefined;
+  /** Files waiting on the model without their places (spilled). */
+  private waitingFiles = 0;
   ready = false;
 
   constructor(
@@ -87,6 +99,7 @@ export class QueueSource implements WorkSource {
     private readonly log: Logger,
     private readonly o: QueueSourceOptions,
   ) {
+    this.slots = new ReadSlots(o.fileConcurrency);
     this.enqueuer = new FileEnqueuer(q.queue, { attempts: o.maxFileAttempts, maxWaiting: o.maxWaiting });
     this.lease = new ScannerLease(
       q.connection,
@@ -96,12 +109,28 @@ export class QueueSource implements WorkSource {
     );
   }
 
-  private async process(work: FileWork, job: Job<FileJobData>, token?: string): Promise<string> {
+  private async process(
+    work: FileWork,
+    job: Job<FileJobData>,
+    token?: string,
+    /** A job taken ahead comes with its place. */
+    slotHeld = false,
+  ): Promise<string> {
     const info = objectInfoOf(job.data);
     const id = job.id as string;
     // The ledger first: a job enqueued before another worker's output appeared has nothing to do.
-    if (await this.discovery.isDone(info.key, info.etag)) return "already done";
-    const { report, aborted } = await work(info);
+    let done: boolean;
+    try {
+      done = await this.discovery.isDone(info.key, info.etag);
+    } catch (err) {
+      if (slotHeld && this.slots.release()) this.readAhead();
+      throw err;
+    }
+    if (done) {
+      if (slotHeld && this.slots.release()) this.readAhead();
+      return "already done";
+    }
+    const { report, aborted } = await this.withSlot((slot) => work(info, slot), slotHeld);
     if (this.collecting) this.outcomes.set(id, report);
     if (report.status === "done") {
       this.discovery.markDone(info.key, info.etag);
@@ -135,6 +164,111 @@ export class QueueSource implements WorkSource {
   }
 
   /**
+   * Runs `f` holding one of the FILE_CONCURRENCY places (taken here, or `held` already). A file
+   * that gives its place up while it waits on the model (its output spilled) lets another file
+   * be read meanwhile: see {@link readAhead}.
+   */
+  private async withSlot<T>(f: (slot: FileSlot) => Promise<T>, held = false): Promise<T> {
+    if (!held) await this.slots.acquire();
+    let holding = true;
+    const slot: FileSlot = {
+      release: () => {
+        if (!holding) return;
+        holding = false;
+        this.waitingFiles += 1;
+        if (this.slots.release()) this.readAhead();
+      },
+      reacquire: async (signal) => {
+        if (holding) return;
+        await this.slots.acquire(true, signal);
+        this.waitingFiles -= 1;
+        holding = true;
+      },
+    };
+    try {
+      return await f(slot);
+    } finally {
+      if (!holding) this.waitingFiles -= 1;
+      // A job taken ahead ends without BullMQ fetching another: its place takes the next one here.
+      if (holding && this.slots.release() && held) this.readAhead();
+    }
+  }
+
+  /**
+   * Takes one more job by hand into a free place. BullMQ's worker runs FILE_CONCURRENCY jobs and
+   * fetches the next one only when one of them ends; a file waiting on the model with its output
+   * spilled holds its job without holding a place, so without this a cold backlog would read
+   * ahead one file per answered file. A job taken here is processed as the worker's are (same
+   * attempts, backoff and set-aside rules), its lock renewed here, and it is completed or failed
+   * by hand. Taken only into a place that is free: never hoarded from the other workers.
+   */
+  private readAhead(): boolean {
+    const worker = this.worker;
+    const work = this.work;
+    if (!worker || !work || this.stopping || this.aheadClosed || !this.slots.tryAcquire()) return false;
+    const p = this.processAhead(worker, work).finally(() => this.ahead.delete(p));
+    this.ahead.add(p);
+    return true;
+  }
+
+  /**
+   * On each poll: while files wait without their places and places are free, takes jobs ahead
+   * (jobs enqueued since the last try, or retried after their backoff, would otherwise wait
+   * for one of those files to finish).
+   */
+  private fillAhead(): void {
+    for (let n = 0; n < this.o.fileConcurrency && this.waitingFiles > 0 && this.readAhead(); n++);
+  }
+
+  private async processAhead(worker: Worker<FileJobData>, work: FileWork): Promise<void> {
+    const token = `${worker.id}:ahead:${++this.aheadTokens}`;
+    let job: Job<FileJobData> | undefined;
+    try {
+      job = await worker.getNextJob(token, { block: false });
+    } catch (err) {
+      this.log.warn(
+        { error: (err as Error).message },
+        "file queue: cannot take a job ahead; the worker goes on",
+      );
+    }
+    if (!job) {
+      this.slots.release(); // nothing waiting: the place goes to whoever asks next
+      return;
+    }
+    const taken = job;
+    const lockMs = this.o.fileLockMs;
+    const renew = setInterval(() => void taken.extendLock(token, lockMs).catch(() => {}), lockMs / 2);
+    let result: string;
+    try {
+      result = await this.process(work, taken, token, true);
+    } catch (err) {
+      // WaitingError: handed back to the queue already (the shutdown cut the file short).
+      if (!(err instanceof WaitingError))
+        await taken
+          .moveToFailed(err as Error, token, false)
+          .catch((e: Error) =>
+            this.log.warn(
+              { file: taken.data.key, error: e.message },
+              "file queue: cannot record a failed attempt; the job's lock lapses and it is retried",
+            ),
+          );
+      clearInterval(renew);
+      return;
+    }
+    clearInterval(renew);
+    // Its output is written: a job that cannot be completed is left to its lock, and found done
+    // by whoever takes it next (never counted as a failed attempt).
+    await taken
+      .moveToCompleted(result, token, false)
+      .catch((e: Error) =>
+        this.log.warn(
+          { file: taken.data.key, error: e.message },
+          "file queue: cannot complete a job taken ahead; its lock lapses",
+        ),
+      );
+  }
+
+  /**
    * Hands back the jobs an earlier life of this worker (same WORKER_ID, so that process is gone)
    * held when it died, instead of leaving them to wait out their locks and the stalled check: a
    * restarted pod picks its files up again at once, as it took back its leases before the queue.
@@ -154,6 +288,8 @@ export class QueueSource implements WorkSource {
   }
 
   private async startWorker(work: FileWork): Promise<Worker<FileJobData>> {
+    this.work = work;
+    this.aheadClosed = false;
     await this.reclaimOwnJobs().catch((err: Error) =>
       this.log.warn(
         { error: err.message },
@@ -221,8 +357,10 @@ export class QueueSource implements WorkSource {
     const worker = open.size > 0 && !this.stopping ? await this.startWorker(work) : undefined;
     while (open.size > 0 && !this.stopping) {
       await this.pollWait.sleep(Math.min(this.o.pollIntervalMs, 500));
+      this.fillAhead();
       await this.settled(open, setAside, mine);
     }
+    await this.closeAhead(worker);
     await worker?.close();
     if (this.stopping) await this.settled(open, setAside, mine); // jobs that finished within the grace
     const reports: FileReport[] = [];
@@ -315,9 +453,21 @@ export class QueueSource implements WorkSource {
         );
       }
       if (!this.stopping) await this.pollWait.sleep(this.o.pollIntervalMs);
+      this.fillAhead();
     }
     await this.lease.free().catch(() => {});
+    await this.closeAhead(worker);
     await worker.close();
+  }
+
+  /** Takes no more jobs ahead, and waits for those taken to be completed, failed or handed back. */
+  private async closeAhead(worker: Worker<FileJobData> | undefined): Promise<void> {
+    this.aheadClosed = true;
+    // BullMQ takes no new job meanwhile (its own in flight go on; pause does not wait for them).
+    await worker?.pause(true).catch(() => {});
+    // Bounded like the worker's own jobs: files are aborted at the shutdown grace, and the
+    // process exits shortly after it whatever Redis does.
+    while (this.ahead.size > 0) await Promise.allSettled([...this.ahead]);
   }
 
   stop(): void {
