@@ -50,7 +50,10 @@ export class SpillSpace {
   constructor(
     readonly dir: string,
     readonly limit: number,
-    /** Told when a segment cannot be opened (the files then wait in memory, as without spilling). */
+    /**
+     * Told when a segment cannot be opened: files about to spill wait in memory (as without
+     * spilling) and opening is tried again after RETRY_OPEN_MS; a file already spilling fails.
+     */
     private readonly onOpenError: (err: Error) => void = () => {},
     readonly segmentBytes = 64 * 1024 * 1024,
   ) {}
