@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,6 +48,9 @@ async function scenario() {
       CHUNK_RECORDS: "20",
       CHUNK_WINDOW: "1",
       HTTP_PORT: "-1",
+      // One file in flight at a time, as these tests count on: a file waiting on the model
+      // keeps its place instead of spilling and letting the next one start (last test: spilled).
+      SPILL_MAX_BYTES: "0",
       ...extraEnv,
     });
   const hasOutput = (key: string) => existsSync(join(mod, key));
@@ -112,6 +115,30 @@ describe("run, interrupted", () => {
     },
     90_000,
   );
+
+  it("SIGTERM without grace while files wait on the model spilled: every one of them is aborted, listed, and has no output", async () => {
+    await using s = await scenario();
+    const spillDir = join(s.dir, "spill");
+    await mkdir(spillDir);
+    // FILE_CONCURRENCY 1, but each file gives its place up once spilled: all ten are read ahead.
+    const p = s.start({ SPILL_MAX_BYTES: String(1 << 30), SPILL_DIR: spillDir, SHUTDOWN_GRACE_MS: "0" });
+    try {
+      await until("the first output", () => s.hasOutput(keys[0] as string), 60_000, p.err, 25);
+      p.child.kill("SIGTERM");
+      expect(await p.exited).toBe(143);
+    } finally {
+      p.child.kill("SIGKILL");
+    }
+    const r = await s.report();
+    const noOutput = keys.filter((k) => !s.hasOutput(k));
+    const { notStarted, aborted } = r.interrupted as NonNullable<RunReport["interrupted"]>;
+    // Several files were in flight at once (waiting, spilled), more than FILE_CONCURRENCY.
+    expect(aborted.length).toBeGreaterThanOrEqual(5);
+    expect([...notStarted, ...aborted].sort()).toEqual(noOutput);
+    expect(r.notProcessed).toEqual(noOutput);
+    for (const f of r.files.filter((x) => x.status === "done")) expect(s.hasOutput(f.key), f.key).toBe(true);
+    expect(readdirSync(spillDir)).toEqual([]); // spill segments are unlinked when opened
+  }, 90_000);
 
   it("a second SIGINT while stopping exits at once with 130, without waiting for the file in flight", async () => {
     await using s = await scenario();
