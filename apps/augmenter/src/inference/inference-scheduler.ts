@@ -128,25 +128,15 @@ export class InferenceScheduler {
    * queued it, and its result carries its share of its batch's call and write.
    */
   request(pair: Pair): { result: Promise<Inferred>; joined: boolean } {
-    // Answered since the caller looked (its L2 read may have waited out an outage meanwhile).
-    const known = this.cache.l1Value(pair.key);
-    if (known !== undefined) {
-      this.counters.joined += 1;
-      return { result: Promise.resolve({ seniority: known, modelCallMs: 0, cacheWriteMs: 0 }), joined: true };
-    }
-    const existing = this.pending.join(pair.key);
-    if (existing) {
-      this.counters.joined += 1;
-      return { result: existing, joined: true };
-    }
-    if (this.closed) {
-      const closed = new ModelError("inference scheduler is closed", "status", false);
-      return { result: Promise.reject(closed), joined: true };
-    }
-    const result = this.pending.open(pair.key);
-    this.counters.requested += 1;
-    this.queue.add([pair]);
-    return { result, joined: false };
+    let sink!: AnswerSink;
+    const result = new Promise<Inferred>((resolve, reject) => {
+      sink = { answer: (_i, answer) => resolve(answer), fail: reject };
+    });
+    result.catch(() => {}); // a failure is seen by whoever awaits it; never unhandled
+    const r = this.requestInto(pair, sink, 0);
+    if (typeof r === "number") sink.answer(0, { seniority: r, modelCallMs: 0, cacheWriteMs: 0 }, false);
+    else if (r instanceof Error) sink.fail(r);
+    return { result, joined: r !== "queued" };
   }
 
   /**
@@ -156,17 +146,18 @@ export class InferenceScheduler {
    * when this call queued it, or the error when the scheduler is closed.
    */
   requestInto(pair: Pair, sink: AnswerSink, index: number): number | "joined" | "queued" | Error {
+    // Answered since the caller looked (its L2 read may have waited out an outage meanwhile).
     const known = this.cache.l1Value(pair.key);
     if (known !== undefined) {
       this.counters.joined += 1;
       return known;
     }
-    if (this.pending.joinInto(pair.key, sink, index)) {
+    if (this.pending.join(pair.key, sink, index)) {
       this.counters.joined += 1;
       return "joined";
     }
     if (this.closed) return new ModelError("inference scheduler is closed", "status", false);
-    this.pending.openInto(pair.key, sink, index);
+    this.pending.open(pair.key, sink, index);
     this.counters.requested += 1;
     this.queue.add([pair]);
     return "queued";

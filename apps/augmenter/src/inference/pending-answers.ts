@@ -12,13 +12,8 @@ export interface AnswerSink {
   fail(err: Error): void;
 }
 
-interface Waiter {
-  /** Flattened (sink, index) pairs; the first is the one that queued the pair when `sinkQueued`. */
-  sinks: Array<AnswerSink | number>;
-  sinkQueued: boolean;
-  /** Only for a pair queued by {@link PendingAnswers.open} (a caller that wants a promise). */
-  settle?: { resolve(v: Inferred): void; reject(e: Error): void };
-}
+/** Flattened (sink, index) pairs; the first is the one that queued the pair. */
+type Waiter = Array<AnswerSink | number>;
 
 const UNSHARED = (seniority: number): Inferred => ({ seniority, modelCallMs: 0, cacheWriteMs: 0 });
 
@@ -33,53 +28,25 @@ export class PendingAnswers {
     return this.waiters.size;
   }
 
-  has(key: string): boolean {
-    return this.waiters.has(key);
-  }
-
-  /** The pending pair's answer, for a caller that joins it: the value only, no share of the cost. */
-  join(key: string): Promise<Inferred> | undefined {
-    const w = this.waiters.get(key);
-    if (!w) return undefined;
-    return new Promise<Inferred>((resolve, reject) => {
-      w.sinks.push({ answer: (_i, r) => resolve(UNSHARED(r.seniority)), fail: reject }, 0);
-    });
-  }
-
   /** Adds `sink` to the pending pair `key` (at `index`); false when the pair is not pending. */
-  joinInto(key: string, sink: AnswerSink, index: number): boolean {
+  join(key: string, sink: AnswerSink, index: number): boolean {
     const w = this.waiters.get(key);
     if (!w) return false;
-    w.sinks.push(sink, index);
+    w.push(sink, index);
     return true;
   }
 
-  /** A new pending pair's promise. */
-  open(key: string): Promise<Inferred> {
-    const promise = new Promise<Inferred>((resolve, reject) => {
-      this.waiters.set(key, { sinks: [], sinkQueued: false, settle: { resolve, reject } });
-    });
-    promise.catch(() => {}); // a failure is seen by every awaiting caller; never unhandled
-    return promise;
-  }
-
   /** A new pending pair, queued by `sink` (its answer carries the call's share). */
-  openInto(key: string, sink: AnswerSink, index: number): void {
-    this.waiters.set(key, { sinks: [sink, index], sinkQueued: true });
+  open(key: string, sink: AnswerSink, index: number): void {
+    this.waiters.set(key, [sink, index]);
   }
 
   resolve(key: string, answer: Inferred): void {
     const w = this.take(key);
     if (!w) return;
-    w.settle?.resolve(answer);
-    const { sinks } = w;
-    for (let k = 0; k < sinks.length; k += 2) {
-      const queued = k === 0 && w.sinkQueued;
-      (sinks[k] as AnswerSink).answer(
-        sinks[k + 1] as number,
-        queued ? answer : UNSHARED(answer.seniority),
-        queued,
-      );
+    for (let k = 0; k < w.length; k += 2) {
+      const queued = k === 0;
+      (w[k] as AnswerSink).answer(w[k + 1] as number, queued ? answer : UNSHARED(answer.seniority), queued);
     }
   }
 
@@ -95,8 +62,7 @@ export class PendingAnswers {
   }
 
   private static fail(w: Waiter, err: Error): void {
-    w.settle?.reject(err);
-    for (let k = 0; k < w.sinks.length; k += 2) (w.sinks[k] as AnswerSink).fail(err);
+    for (let k = 0; k < w.length; k += 2) (w[k] as AnswerSink).fail(err);
   }
 
   private take(key: string): Waiter | undefined {
