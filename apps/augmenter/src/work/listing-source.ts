@@ -2,7 +2,6 @@ import type { Logger } from "pino";
 import type { ObjectInfo } from "@rl/s3";
 import type { Coordinator, FileLease, FileLeases } from "../coordination/coordinator";
 import { SoloCoordinator } from "../coordination/coordinator";
-import type { FileSlot } from "../pipeline/file-processor";
 import type { FileReport } from "../pipeline/file-report";
 import { settleWithin } from "../service/settle-within";
 import { noteIgnored } from "./ignored-keys";
@@ -86,7 +85,7 @@ export class ListingSource implements WorkSource {
 
   /**
    * One file, holding one of the `slots` while it reads (and while it writes): a file whose
-   * output is spilled gives its slot up while it waits on the model (see {@link FileSlot}).
+   * output is spilled gives its slot up while it waits on the model (see `HeldSlot`).
    */
   private async processOne(
     info: ObjectInfo,
@@ -95,19 +94,7 @@ export class ListingSource implements WorkSource {
     slots: ReadSlots,
     run: PassResults,
   ): Promise<void> {
-    let held = true;
-    const slot: FileSlot = {
-      release: () => {
-        if (!held) return;
-        held = false;
-        slots.release();
-      },
-      reacquire: async (signal) => {
-        if (held) return;
-        await slots.acquire(true, signal);
-        held = true;
-      },
-    };
+    const slot = slots.held();
     try {
       let lease: FileLease | undefined;
       try {
@@ -161,7 +148,7 @@ export class ListingSource implements WorkSource {
       // this way: no file starts after it, and the pass throws once those in flight settle.
       run.error ??= { err };
     } finally {
-      slot.release();
+      slot.end();
     }
   }
 

@@ -9,7 +9,6 @@ import {
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { ObjectInfo } from "@rl/s3";
-import type { FileSlot } from "../pipeline/file-processor";
 import { emptyFileReport, type FileReport } from "../pipeline/file-report";
 import { FileEnqueuer } from "./file-enqueuer";
 import {
@@ -21,10 +20,10 @@ import {
 } from "./file-queue";
 import { noteIgnored } from "./ignored-keys";
 import { InterruptibleSleep } from "./interruptible-sleep";
-import { ReadSlots } from "./read-slots";
+import { ReadSlots, type HeldSlot } from "./read-slots";
 import { isPermanentFailure } from "./permanent-failure";
 import { ScannerLease } from "./scanner-lease";
-import type { FileLedger, FileWork, SourceMetrics, SourceRun, WorkSource } from "./work-source";
+import type { FileLedger, FileOutcome, FileWork, SourceMetrics, SourceRun, WorkSource } from "./work-source";
 
 export interface QueueSourceOptions {
   /** Jobs this worker processes at once (FILE_CONCURRENCY). */
@@ -88,8 +87,6 @@ export class QueueSource implements WorkSource {
   /** Set before the worker closes: no job is taken ahead after it. */
   private aheadClosed = false;
   private work: FileWork | undefined;
-  /** Files waiting on the model without their places (spilled). */
-  private waitingFiles = 0;
   ready = false;
 
   constructor(
@@ -113,24 +110,26 @@ export class QueueSource implements WorkSource {
     work: FileWork,
     job: Job<FileJobData>,
     token?: string,
-    /** A job taken ahead comes with its place. */
-    slotHeld = false,
+    /** A job taken ahead comes with its place (see {@link readAhead}). */
+    ahead?: HeldSlot,
   ): Promise<string> {
     const info = objectInfoOf(job.data);
     const id = job.id as string;
-    // The ledger first: a job enqueued before another worker's output appeared has nothing to do.
-    let done: boolean;
+    let slot = ahead;
+    let outcome: FileOutcome;
     try {
-      done = await this.discovery.isDone(info.key, info.etag);
-    } catch (err) {
-      if (slotHeld && this.slots.release()) this.readAhead();
-      throw err;
+      // The ledger first: a job enqueued before another worker's output appeared has nothing to do.
+      if (await this.discovery.isDone(info.key, info.etag)) return "already done";
+      if (!slot) {
+        await this.slots.acquire();
+        slot = this.holdSlot();
+      }
+      outcome = await work(info, slot);
+    } finally {
+      // A job taken ahead ends without BullMQ fetching another: its place takes the next one here.
+      if (slot?.end() && ahead) this.readAhead();
     }
-    if (done) {
-      if (slotHeld && this.slots.release()) this.readAhead();
-      return "already done";
-    }
-    const { report, aborted } = await this.withSlot((slot) => work(info, slot), slotHeld);
+    const { report, aborted } = outcome;
     if (this.collecting) this.outcomes.set(id, report);
     if (report.status === "done") {
       this.discovery.markDone(info.key, info.etag);
@@ -164,34 +163,11 @@ export class QueueSource implements WorkSource {
   }
 
   /**
-   * Runs `f` holding one of the FILE_CONCURRENCY places (taken here, or `held` already). A file
-   * that gives its place up while it waits on the model (its output spilled) lets another file
-   * be read meanwhile: see {@link readAhead}.
+   * The place just taken, as the file's slot: a file that gives it up while it waits on the model
+   * (its output spilled) lets another file be read meanwhile (see {@link readAhead}).
    */
-  private async withSlot<T>(f: (slot: FileSlot) => Promise<T>, held = false): Promise<T> {
-    if (!held) await this.slots.acquire();
-    let holding = true;
-    const slot: FileSlot = {
-      release: () => {
-        if (!holding) return;
-        holding = false;
-        this.waitingFiles += 1;
-        if (this.slots.release()) this.readAhead();
-      },
-      reacquire: async (signal) => {
-        if (holding) return;
-        await this.slots.acquire(true, signal);
-        this.waitingFiles -= 1;
-        holding = true;
-      },
-    };
-    try {
-      return await f(slot);
-    } finally {
-      if (!holding) this.waitingFiles -= 1;
-      // A job taken ahead ends without BullMQ fetching another: its place takes the next one here.
-      if (holding && this.slots.release() && held) this.readAhead();
-    }
+  private holdSlot(): HeldSlot {
+    return this.slots.held(() => this.readAhead());
   }
 
   /**
@@ -217,7 +193,7 @@ export class QueueSource implements WorkSource {
    * for one of those files to finish).
    */
   private fillAhead(): void {
-    for (let n = 0; n < this.o.fileConcurrency && this.waitingFiles > 0 && this.readAhead(); n++);
+    for (let n = 0; n < this.o.fileConcurrency && this.slots.away > 0 && this.readAhead(); n++);
   }
 
   private async processAhead(worker: Worker<FileJobData>, work: FileWork): Promise<void> {
@@ -240,7 +216,7 @@ export class QueueSource implements WorkSource {
     const renew = setInterval(() => void taken.extendLock(token, lockMs).catch(() => {}), lockMs / 2);
     let result: string;
     try {
-      result = await this.process(work, taken, token, true);
+      result = await this.process(work, taken, token, this.holdSlot());
     } catch (err) {
       // WaitingError: handed back to the queue already (the shutdown cut the file short).
       if (!(err instanceof WaitingError))

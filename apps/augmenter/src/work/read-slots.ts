@@ -1,3 +1,4 @@
+import type { FileSlot } from "../pipeline/file-processor";
 import { ShutdownError } from "../pipeline/shutdown-error";
 
 /**
@@ -9,6 +10,8 @@ export class ReadSlots {
   private free: number;
   private readonly returning: Array<() => void> = [];
   private readonly starting: Array<() => void> = [];
+  /** Files that gave their place up to wait (see {@link HeldSlot}) and have not taken one back. */
+  private awayCount = 0;
 
   constructor(size: number) {
     this.free = size;
@@ -37,6 +40,19 @@ export class ReadSlots {
     });
   }
 
+  /** Files waiting without their places now. */
+  get away(): number {
+    return this.awayCount;
+  }
+
+  /**
+   * The place a caller has just taken, as the file's {@link FileSlot}. `onFreed`: told when the
+   * file gives it up while waiting and the place is left free (nobody was waiting for one).
+   */
+  held(onFreed: () => void = () => {}): HeldSlot {
+    return new HeldSlot(this, onFreed, (n) => (this.awayCount += n));
+  }
+
   /** Takes a place if one is free now. */
   tryAcquire(): boolean {
     if (this.free === 0) return false;
@@ -50,5 +66,43 @@ export class ReadSlots {
     if (next) next();
     else this.free += 1;
     return !next;
+  }
+}
+
+/** One file's place: given up while the file waits, taken back to write, given back at its end. */
+export class HeldSlot implements FileSlot {
+  private holding = true;
+  private ended = false;
+
+  constructor(
+    private readonly slots: ReadSlots,
+    private readonly onFreed: () => void,
+    private readonly away: (n: number) => void,
+  ) {}
+
+  release(): void {
+    if (!this.holding || this.ended) return;
+    this.holding = false;
+    this.away(1);
+    if (this.slots.release()) this.onFreed();
+  }
+
+  async reacquire(signal?: AbortSignal): Promise<void> {
+    if (this.holding || this.ended) return;
+    await this.slots.acquire(true, signal);
+    this.away(-1);
+    this.holding = true;
+  }
+
+  /** The file is done: gives its place back if it holds one; true when that place is left free. */
+  end(): boolean {
+    if (this.ended) return false;
+    this.ended = true;
+    if (!this.holding) {
+      this.away(-1);
+      return false;
+    }
+    this.holding = false;
+    return this.slots.release();
   }
 }
