@@ -42,6 +42,44 @@ async function keys(store: LocalObjectStore, startAfter?: string): Promise<strin
   return out;
 }
 
+describe("local object store: ETags identify a version of a file without reading it", () => {
+  it("a file's ETag is the same from put, head and list, in any store instance, until the file changes", async () => {
+    const store = new LocalObjectStore(root, { settleMs: 0 });
+    const { etag } = await store.put("1721183880.jsonl", "a\n");
+    expect(etag).toMatch(/^[0-9a-f]{32}$/);
+    expect((await store.head("1721183880.jsonl"))?.etag).toBe(etag);
+    const again = new LocalObjectStore(root, { settleMs: 0 });
+    const listed: string[] = [];
+    for await (const o of again.list()) listed.push(o.etag);
+    expect(listed).toEqual([etag]);
+
+    // The same bytes put again: a new version (a new file renamed into place).
+    expect((await store.put("1721183880.jsonl", "a\n")).etag).not.toBe(etag);
+  });
+
+  it("a file placed by hand gets a new ETag when rewritten with the same size, or only touched", async () => {
+    await placeByHand("1721183880.jsonl", "a\n", 5000);
+    const store = new LocalObjectStore(root, { settleMs: 0 });
+    const first = (await store.head("1721183880.jsonl"))!;
+    expect(first).toEqual({ size: 2, etag: expect.stringMatching(/^[0-9a-f]{32}$/), metadata: {} });
+    expect((await store.head("1721183880.jsonl"))?.etag).toBe(first.etag);
+
+    await placeByHand("1721183880.jsonl", "b\n", 4000);
+    const second = (await store.head("1721183880.jsonl"))!;
+    expect(second.etag).not.toBe(first.etag);
+    const t = new Date(clock.now() - 3000);
+    await utimes(join(root, "1721183880.jsonl"), t, t);
+    expect((await store.head("1721183880.jsonl"))?.etag).not.toBe(second.etag);
+  });
+
+  it("has no head for a missing key or a directory", async () => {
+    await mkdir(join(root, "dir.jsonl"));
+    const store = new LocalObjectStore(root);
+    expect(await store.head("missing.jsonl")).toBeUndefined();
+    expect(await store.head("dir.jsonl")).toBeUndefined();
+  });
+});
+
 describe("local object store: the settle rule for files placed by hand", () => {
   it("lists a quiet file at once, and a young one after one wait that ends when it is settleMs old", async () => {
     await placeByHand("1721183880.jsonl", "a\n", 5000);
@@ -83,12 +121,19 @@ describe("local object store: the settle rule for files placed by hand", () => {
     expect(await keys(store)).toEqual(["1721183880.jsonl", "nested/1721183940.jsonl"]);
     expect(clock.sleeps).toEqual([]);
 
+    const written = (await store.head("1721183880.jsonl"))!;
+    expect(written.metadata).toEqual({ k: "v" });
+
     // Rewritten in place after the store wrote it: its side file is now older than its content.
     const later = new Date(Date.now() + 1000);
     await writeFile(join(root, "1721183880.jsonl"), "rewritten\n");
     await utimes(join(root, "1721183880.jsonl"), later, later);
     expect(await keys(store)).toEqual(["1721183880.jsonl", "nested/1721183940.jsonl"]);
     expect(clock.sleeps).toEqual([2000]);
+    // A new version: a new ETag, and the side file's metadata (the old version's) no longer applies.
+    const rewritten = (await store.head("1721183880.jsonl"))!;
+    expect(rewritten.etag).not.toBe(written.etag);
+    expect(rewritten.metadata).toEqual({});
   });
 
   it("waits at most settleMs for a file dated in the future", async () => {
