@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { LocalObjectStore, type Clock } from "./local-object-store";
+import { handsOverChunks } from "./object-store";
 
 /** A clock that moves only when slept on; `during` runs inside the sleep, as a writer would. */
 class FakeClock implements Clock {
@@ -70,6 +71,20 @@ describe("local object store: ETags identify a version of a file without reading
     const t = new Date(clock.now() - 3000);
     await utimes(join(root, "1721183880.jsonl"), t, t);
     expect((await store.head("1721183880.jsonl"))?.etag).not.toBe(second.etag);
+  });
+
+  it("reads a file in chunks that are each a whole buffer of their own, and says so", async () => {
+    const store = new LocalObjectStore(root);
+    const content = Buffer.alloc(600 * 1024, "x"); // three reads of up to 256 KiB
+    await store.put("1721183880.jsonl", content);
+    const body = await store.get("1721183880.jsonl");
+    expect(handsOverChunks(body)).toBe(true);
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(c as Buffer);
+    expect(chunks.length).toBe(3);
+    for (const c of chunks) expect([c.byteOffset, c.byteLength]).toEqual([0, c.buffer.byteLength]);
+    expect(new Set(chunks.map((c) => c.buffer)).size).toBe(3);
+    expect(Buffer.concat(chunks).equals(content)).toBe(true);
   });
 
   it("has no head for a missing key or a directory", async () => {

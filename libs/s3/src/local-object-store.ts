@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { makeDirectory } from "@rl/cli";
 import {
   assertSafeKey,
+  handingOverChunks,
   type ObjectHead,
   type ObjectInfo,
   type ObjectStore,
@@ -183,7 +184,7 @@ export class LocalObjectStore implements ObjectStore {
     await stat(p); // fail here, with ENOENT, rather than on the stream's first read
     // Reads of 256 KiB rather than the default 64: a quarter of the reads (and of the per-chunk
     // work downstream) on the warm path, still well under the smallest byte budget (1 MiB).
-    return createReadStream(p, { highWaterMark: 256 * 1024 });
+    return handingOverChunks(createReadStream(p, { highWaterMark: 256 * 1024 }));
   }
 
   async put(

@@ -1,5 +1,23 @@
 import type { Readable } from "node:stream";
 
+const HANDS_OVER = Symbol("handsOverChunks");
+
+/**
+ * Marks a body whose every chunk is a Buffer over an ArrayBuffer of its own, which the stream
+ * neither keeps nor writes again once the chunk is handed on (a local file's reads: Node's file
+ * streams allocate each read afresh). Its consumer may then move a chunk to another thread
+ * instead of copying it.
+ */
+export function handingOverChunks<T extends Readable>(body: T): T {
+  (body as T & { [HANDS_OVER]?: true })[HANDS_OVER] = true;
+  return body;
+}
+
+/** Whether `body` was marked by {@link handingOverChunks}. */
+export function handsOverChunks(body: Readable): boolean {
+  return (body as Readable & { [HANDS_OVER]?: true })[HANDS_OVER] === true;
+}
+
 export interface ObjectInfo {
   /** Key relative to the store's prefix. */
   key: string;

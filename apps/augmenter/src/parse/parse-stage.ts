@@ -4,10 +4,11 @@ import type { ParseOptions, ParsedChunk, ParsedEnd } from "./parsed-chunk";
 /** The parse stage of one file, wherever it runs. Calls are answered in the order they are made. */
 export interface ParseSession {
   /**
-   * The chunks the file's next bytes complete. The bytes' buffer may be handed to another
-   * thread (detached here): read what you need of it first.
+   * The chunks the file's next bytes complete. With `movable`, a buffer that spans its whole
+   * ArrayBuffer is moved to the parse thread (detached here) rather than copied: pass it only
+   * for bytes nothing else reads again (see `handsOverChunks` in @rl/s3).
    */
-  push(bytes: Buffer): Promise<ParsedChunk[]>;
+  push(bytes: Buffer, movable?: boolean): Promise<ParsedChunk[]>;
   /** What has been read so far as a chunk (before a wait for budget), if anything. */
   cut(): Promise<ParsedChunk | undefined>;
   /** The last chunks and the file's counts; the session is over. */

@@ -106,6 +106,20 @@ describe("ParseWorkers", () => {
     expect((await session.end()).chunks.map((c) => c.outputLines)).toEqual([1]);
   });
 
+  it("moves bytes marked movable that span their whole buffer, and copies a movable slice", async () => {
+    const line = Buffer.from('{"company":"A","title":"B"}\n');
+    const whole = Buffer.allocUnsafeSlow(line.length);
+    line.copy(whole);
+    const pooled = Buffer.from(line); // a slice of Node's shared pool, not its whole buffer
+    expect(pooled.byteLength).toBeLessThan(pooled.buffer.byteLength);
+    const session = workers.open("moved.jsonl");
+    await session.push(whole, true);
+    expect(whole.buffer.byteLength).toBe(0); // detached: now the parse thread's
+    await session.push(pooled, true);
+    expect(pooled.equals(line)).toBe(true);
+    expect((await session.end()).chunks.map((c) => c.outputLines)).toEqual([2]);
+  });
+
   it("splices on the thread the pairs it was told the answers of, and asks only for the others", async () => {
     const lines = (n: number) =>
       Buffer.from(

@@ -101,11 +101,17 @@ class ParseThread {
 }
 
 /**
- * A copy of `bytes` in an ArrayBuffer of its own, moved to the worker. Always a copy: a source
- * may still hold the buffer it handed out (a memory store's body, a pooled slice), and moving
- * it would empty it there; a 256 KiB copy costs microseconds.
+ * An ArrayBuffer holding `bytes` alone, to move to the worker: their own when they span all of it
+ * and the caller says nothing else reads them again (`movable`), else a copy. A source may still
+ * hold the buffer it handed out (a memory store's body, a pooled slice), and moving it would
+ * empty it there. The copy was 5% of the warm path's wall time.
  */
-function ownBuffer(bytes: Buffer): ArrayBuffer {
+function ownBuffer(bytes: Buffer, movable: boolean): ArrayBuffer {
+  const whole =
+    bytes.buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength;
+  if (movable && whole) return bytes.buffer;
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   return copy.buffer;
@@ -143,8 +149,8 @@ export class ParseWorkers implements ParseStage {
       open = false;
     };
     return {
-      push: async (bytes) => {
-        const buf = ownBuffer(bytes);
+      push: async (bytes, movable = false) => {
+        const buf = ownBuffer(bytes, movable);
         return (await thread.ask({ op: "push", id, file, bytes: buf }, [buf])).chunks;
       },
       cut: async () => (await thread.ask({ op: "cut", id, file })).chunks[0],

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { PassThrough, pipeline } from "node:stream";
 import { createGzip } from "node:zlib";
 import type { PairRules } from "@rl/cache";
-import type { ObjectInfo, ObjectStore } from "@rl/s3";
+import { handsOverChunks, type ObjectInfo, type ObjectStore } from "@rl/s3";
 import { deadLetterKey, sourceStamp } from "../ledger/output-ledger";
 import type { ParseSession, ParseStage } from "../parse/parse-stage";
 import type { ParsedChunk } from "../parse/parsed-chunk";
@@ -300,9 +300,11 @@ export async function processFile(
       },
     );
     const input = budgeted(gunzipIf(info.key, raw));
+    // A local file's reads go to the parse thread as they are (no copy); gunzip's output does not.
+    const movable = handsOverChunks(src) && !gz;
     for await (const bytes of input) {
       throwIfFailed();
-      const pushed = session.push(bytes);
+      const pushed = session.push(bytes, movable);
       pushed.catch(() => {}); // awaited in turn by startParsed; a failure must not go unhandled first
       parsing.push(pushed);
       await startParsed(PARSE_AHEAD - 1);
