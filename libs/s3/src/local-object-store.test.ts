@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
@@ -58,19 +58,53 @@ describe("local object store: ETags identify a version of a file without reading
     expect((await store.put("1721183880.jsonl", "a\n")).etag).not.toBe(etag);
   });
 
-  it("a file placed by hand gets a new ETag when rewritten with the same size, or only touched", async () => {
+  it("a file placed by hand gets a new ETag when rewritten, even with its size and modification time restored, or only touched", async () => {
+    const path = join(root, "1721183880.jsonl");
     await placeByHand("1721183880.jsonl", "a\n", 5000);
     const store = new LocalObjectStore(root, { settleMs: 0 });
     const first = (await store.head("1721183880.jsonl"))!;
     expect(first).toEqual({ size: 2, etag: expect.stringMatching(/^[0-9a-f]{32}$/), metadata: {} });
     expect((await store.head("1721183880.jsonl"))?.etag).toBe(first.etag);
+    // Past the clock tick the kernel stamps times with (4 ms on older kernels).
+    const tick = () => new Promise((r) => setTimeout(r, 20));
 
-    await placeByHand("1721183880.jsonl", "b\n", 4000);
+    // Same size, old modification time put back (what `cp -p` over the file does).
+    await tick();
+    const { mtime } = await stat(path);
+    await writeFile(path, "b\n");
+    await utimes(path, mtime, mtime);
     const second = (await store.head("1721183880.jsonl"))!;
     expect(second.etag).not.toBe(first.etag);
-    const t = new Date(clock.now() - 3000);
-    await utimes(join(root, "1721183880.jsonl"), t, t);
-    expect((await store.head("1721183880.jsonl"))?.etag).not.toBe(second.etag);
+
+    // Deleted, and another file of the same size and times put in its place.
+    await tick();
+    await rm(path);
+    await writeFile(path, "c\n");
+    await utimes(path, mtime, mtime);
+    const third = (await store.head("1721183880.jsonl"))!;
+    expect(new Set([first.etag, second.etag, third.etag]).size).toBe(3);
+
+    // Only touched.
+    await tick();
+    await utimes(path, mtime, mtime);
+    expect((await store.head("1721183880.jsonl"))?.etag).not.toBe(third.etag);
+  });
+
+  it("keeps a put's metadata only with the version it wrote: not for bytes renamed over it by hand", async () => {
+    const store = new LocalObjectStore(root, { settleMs: 0 });
+    const { etag } = await store.put("1721183880.jsonl", "a\n", { metadata: { "source-etag": "v1" } });
+    expect(await store.head("1721183880.jsonl")).toEqual({
+      size: 2,
+      etag,
+      metadata: { "source-etag": "v1" },
+    });
+    // A new version moved into place, its side file not written (a put stopped in between).
+    await new Promise((r) => setTimeout(r, 20));
+    await writeFile(join(root, "next"), "b\n");
+    await rename(join(root, "next"), join(root, "1721183880.jsonl"));
+    const after = (await store.head("1721183880.jsonl"))!;
+    expect(after.etag).not.toBe(etag);
+    expect(after.metadata).toEqual({});
   });
 
   it("reads a file in chunks that are each a whole buffer of their own, and says so", async () => {

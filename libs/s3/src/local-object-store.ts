@@ -19,17 +19,26 @@ const META_SUFFIX = ".meta.json";
 const TMP_DIR = ".tmp";
 
 /**
- * A local file's ETag: 32 hex digits (the shape of S3's) of SHA-256 over its inode number, size
- * and modification time in nanoseconds, the identity of one version of the file (rsync's quick
- * check, plus the inode, which a store write, renamed into place, always changes). Not a content
- * hash: hashing a file placed by hand on every listing read every input twice (0.6 s of a 3.3 s
- * warm run over 215 MB, and in `serve`, the whole directory again on every poll), and hashing
- * every output cost the main thread a twentieth of the warm path (issue 15). A file rewritten
- * in place gets a new ETag from its new modification time; the same bytes copied elsewhere (a
- * new inode) are a new version, processed again.
+ * A local file's ETag: 32 hex digits (the shape of S3's) of SHA-256 over its size and its
+ * modification and status-change times in nanoseconds: the identity of one version of the file,
+ * read from its stat. Not a content hash: hashing a file placed by hand on every listing read
+ * every input twice (0.6 s of a 3.3 s warm run over 215 MB, and in `serve` the whole look-back
+ * window again on every poll), and hashing every output cost the main thread a twentieth of the
+ * warm path (issue 15). The status-change time (ctime) is what makes it safe: any write, rename
+ * or `utimes` sets it to now and nothing sets it back, so a file rewritten in place with its
+ * old size and modification time restored (`cp -p`, `rsync --inplace -t`), or a new file in the
+ * place of a deleted one, is a new version. No inode number: some mounts (sshfs, CIFS) do not
+ * keep them stable. The same bytes written again, copied in, or only `chmod`ed are a new
+ * version too, processed again (from the warm cache).
  */
-export function localFileEtag(s: Pick<BigIntStats, "ino" | "size" | "mtimeNs">): string {
-  return createHash("sha256").update(`${s.ino}:${s.size}:${s.mtimeNs}`).digest("hex").slice(0, 32);
+export function localFileEtag(s: Pick<BigIntStats, "size" | "mtimeNs" | "ctimeNs">): string {
+  return createHash("sha256").update(`${s.size}:${s.mtimeNs}:${s.ctimeNs}`).digest("hex").slice(0, 32);
+}
+
+/** What `put` writes beside a file: the ETag of the version it wrote, and that version's metadata. */
+interface SideFile {
+  etag: string;
+  metadata: Record<string, string>;
 }
 
 /** Time as the settle rule sees it; a fake one makes the rule testable without waiting. */
@@ -60,8 +69,8 @@ export const DEFAULT_LOCAL_OBJECT_STORE_OPTIONS = { settleMs: 2000 } as const;
 /**
  * An object store over a local directory, for local runs and tests. Writes go to a temp file
  * and are renamed into place, so readers never see a partial object. Metadata lives in a
- * `<key>.meta.json` side file (ignored once the file is rewritten by hand: it describes an earlier
- * version); the ETag identifies the file's version (see {@link localFileEtag}).
+ * `<key>.meta.json` side file that names the version it belongs to (ignored once the file is
+ * rewritten by hand); the ETag identifies the file's version (see {@link localFileEtag}).
  *
  * Files written by hand get no such guarantee, so listing applies a settle rule to them: a file
  * modified less than `settleMs` ago is waited for (once per listing, at most `settleMs`) and
@@ -128,7 +137,7 @@ export class LocalObjectStore implements ObjectStore {
     for (const key of keys) {
       const s = await statOrUndefined(this.path(key));
       if (!s) continue;
-      if (this.settleMs > 0 && now - s.mtimeMs < this.settleMs && !(await this.writtenWhole(key, s))) {
+      if (this.settleMs > 0 && now - s.mtimeMs < this.settleMs && !(await this.writtenWhole(key))) {
         young.set(key, s);
       }
       found.push([key, s]);
@@ -146,37 +155,38 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   /**
-   * Whether `put` wrote this file: it renames the file into place whole, after writing the side
-   * file, so the side file is never older than the content it describes.
+   * Whether `put` wrote this file as it is now: its side file names the file's current version.
+   * A file rewritten by hand since (or placed over one the store wrote) is not.
    */
-  private async writtenWhole(key: string, s: Stats): Promise<boolean> {
-    const meta = await statOrUndefined(this.path(key) + META_SUFFIX);
-    return meta !== undefined && meta.mtimeMs >= s.mtimeMs;
+  private async writtenWhole(key: string): Promise<boolean> {
+    const path = this.path(key);
+    const s = await statOrUndefined(path, { bigint: true });
+    return s !== undefined && (await this.sideFileOf(path, s)) !== undefined;
   }
 
   async head(key: string): Promise<ObjectHead | undefined> {
     const path = this.path(key);
     const s = await statOrUndefined(path, { bigint: true });
     if (!s?.isFile()) return undefined;
-    return { size: Number(s.size), etag: localFileEtag(s), metadata: await this.metadataOf(path, s) };
+    const etag = localFileEtag(s);
+    return { size: Number(s.size), etag, metadata: (await this.sideFileOf(path, s))?.metadata ?? {} };
   }
 
   /**
-   * The metadata `put` stored beside the file, or none: a file placed by hand has no side file,
-   * and a side file older than the content describes a version since rewritten by hand.
+   * The side file `put` wrote for the version of the file that `s` describes, or none: a file
+   * placed by hand has no side file, and one whose ETag is not the file's describes another
+   * version (the file was rewritten by hand since, or `put` stopped between moving the file into
+   * place and writing its side file).
    */
-  private async metadataOf(path: string, s: BigIntStats): Promise<Record<string, string>> {
+  private async sideFileOf(path: string, s: BigIntStats): Promise<SideFile | undefined> {
+    let side: Partial<SideFile>;
     try {
-      const meta = await statOrUndefined(path + META_SUFFIX, { bigint: true });
-      if (!meta || meta.mtimeNs < s.mtimeNs) return {};
-      const side = JSON.parse(await readFile(path + META_SUFFIX, "utf8")) as {
-        metadata?: Record<string, string>;
-      };
-      return side.metadata ?? {};
+      side = JSON.parse(await readFile(path + META_SUFFIX, "utf8")) as Partial<SideFile>;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return {};
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" || err instanceof SyntaxError) return undefined;
       throw err;
     }
+    return side.etag === localFileEtag(s) ? { etag: side.etag, metadata: side.metadata ?? {} } : undefined;
   }
 
   async get(key: string): Promise<Readable> {
@@ -200,12 +210,18 @@ export class LocalObjectStore implements ObjectStore {
       const source =
         typeof body === "string" || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
       await pipeline(source, createWriteStream(tmp));
-      // Renamed within one file system: the inode and modification time, so the ETag, carry over.
-      const etag = localFileEtag(await stat(tmp, { bigint: true }));
       makeDirectory(dirname(target));
-      await writeFile(target + META_SUFFIX, JSON.stringify({ etag, metadata: options.metadata ?? {} }));
       await rename(tmp, target);
-      return { etag };
+      // After the rename, which sets the status-change time. The side file follows, moved into
+      // place whole too: until it is there (or if this process stops first) the file reads as
+      // one without metadata, never as the new bytes with the old version's metadata.
+      const side: SideFile = {
+        etag: localFileEtag(await stat(target, { bigint: true })),
+        metadata: options.metadata ?? {},
+      };
+      await writeFile(tmp, JSON.stringify(side));
+      await rename(tmp, target + META_SUFFIX);
+      return { etag: side.etag };
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
