@@ -306,6 +306,8 @@ export function defaultErrorsUri(modUri: string): string {
   if (trimmed.endsWith("job-postings-mod"))
     return `${trimmed.slice(0, -"job-postings-mod".length)}job-postings-errors/`;
   const cut = trimmed.lastIndexOf("/");
+  // A bare relative directory (`mod`): its parent is the working directory.
+  if (cut === -1 && !trimmed.startsWith("s3://")) return "errors/";
   const parent =
     cut > "s3://".length || (!trimmed.startsWith("s3://") && cut >= 0) ? trimmed.slice(0, cut) : trimmed;
   return `${parent}/errors/`;

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { appendFile, chmod, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
@@ -105,6 +105,16 @@ describe("local object store: ETags identify a version of a file without reading
     const after = (await store.head("1721183880.jsonl"))!;
     expect(after.etag).not.toBe(etag);
     expect(after.metadata).toEqual({});
+  });
+
+  it("keeps a put's metadata when only the file's mode or links change (a new ETag all the same)", async () => {
+    const store = new LocalObjectStore(root, { settleMs: 0 });
+    const { etag } = await store.put("1721183880.jsonl", "a\n", { metadata: { "source-etag": "v1" } });
+    await new Promise((r) => setTimeout(r, 20));
+    await chmod(join(root, "1721183880.jsonl"), 0o600);
+    const after = (await store.head("1721183880.jsonl"))!;
+    expect(after.etag).not.toBe(etag);
+    expect(after.metadata).toEqual({ "source-etag": "v1" });
   });
 
   it("reads a file in chunks that are each a whole buffer of their own, and says so", async () => {

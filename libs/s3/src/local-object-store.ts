@@ -35,8 +35,17 @@ export function localFileEtag(s: Pick<BigIntStats, "size" | "mtimeNs" | "ctimeNs
   return createHash("sha256").update(`${s.size}:${s.mtimeNs}:${s.ctimeNs}`).digest("hex").slice(0, 32);
 }
 
-/** What `put` writes beside a file: the ETag of the version it wrote, and that version's metadata. */
+/**
+ * The contents a side file belongs to: size and modification time, without the status-change
+ * time, so that a `chmod`, a hard link or a backup tool's `utimes` on an output keeps its
+ * metadata (its `source-etag` is what marks an input done), while new bytes written over it (a
+ * new modification time) lose it.
+ */
+const contentStamp = (s: Pick<BigIntStats, "size" | "mtimeNs">) => `${s.size}:${s.mtimeNs}`;
+
+/** What `put` writes beside a file: the stamp of the contents it wrote, their ETag then, and their metadata. */
 interface SideFile {
+  stamp: string;
   etag: string;
   metadata: Record<string, string>;
 }
@@ -155,7 +164,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   /**
-   * Whether `put` wrote this file as it is now: its side file names the file's current version.
+   * Whether `put` wrote this file as it is now: its side file names the file's current contents.
    * A file rewritten by hand since (or placed over one the store wrote) is not.
    */
   private async writtenWhole(key: string): Promise<boolean> {
@@ -173,10 +182,10 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   /**
-   * The side file `put` wrote for the version of the file that `s` describes, or none: a file
-   * placed by hand has no side file, and one whose ETag is not the file's describes another
-   * version (the file was rewritten by hand since, or `put` stopped between moving the file into
-   * place and writing its side file).
+   * The side file `put` wrote for the contents `s` describes, or none: a file placed by hand has
+   * no side file, and one whose stamp is not the file's describes other contents (the file was
+   * rewritten by hand since, or `put` stopped between moving the file into place and writing
+   * its side file).
    */
   private async sideFileOf(path: string, s: BigIntStats): Promise<SideFile | undefined> {
     let side: Partial<SideFile>;
@@ -186,7 +195,9 @@ export class LocalObjectStore implements ObjectStore {
       if ((err as NodeJS.ErrnoException).code === "ENOENT" || err instanceof SyntaxError) return undefined;
       throw err;
     }
-    return side.etag === localFileEtag(s) ? { etag: side.etag, metadata: side.metadata ?? {} } : undefined;
+    return side.stamp === contentStamp(s)
+      ? { stamp: side.stamp, etag: side.etag ?? "", metadata: side.metadata ?? {} }
+      : undefined;
   }
 
   async get(key: string): Promise<Readable> {
@@ -215,8 +226,10 @@ export class LocalObjectStore implements ObjectStore {
       // After the rename, which sets the status-change time. The side file follows, moved into
       // place whole too: until it is there (or if this process stops first) the file reads as
       // one without metadata, never as the new bytes with the old version's metadata.
+      const s = await stat(target, { bigint: true });
       const side: SideFile = {
-        etag: localFileEtag(await stat(target, { bigint: true })),
+        stamp: contentStamp(s),
+        etag: localFileEtag(s),
         metadata: options.metadata ?? {},
       };
       await writeFile(tmp, JSON.stringify(side));

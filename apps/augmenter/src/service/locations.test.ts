@@ -129,6 +129,15 @@ describe("assertSeparateLocations", () => {
   it("says when the errors location is the default derived from MOD_URI, and to set ERRORS_URI", () => {
     const mod = "s3://bkt/in/mod/";
     expect(defaultErrorsUri(mod)).toBe("s3://bkt/in/errors/");
+    // Local directories: beside the mod directory, also for a bare relative one.
+    expect(["mod2/", "mod2", "./mod2/", "data/mod/", "/mod"].map(defaultErrorsUri)).toEqual([
+      "errors/",
+      "errors/",
+      "./errors/",
+      "data/errors/",
+      "/errors/",
+    ]);
+    expect(check({ raw: "raw/", mod: "mod2/", errors: defaultErrorsUri("mod2/") })).not.toThrow();
     const message = refusal({
       raw: "s3://bkt/in/",
       mod,
