@@ -20,13 +20,16 @@ const RETRYABLE = new Set<number>([
   grpc.status.RESOURCE_EXHAUSTED,
 ]);
 
+/** grpc-js ends a connection failure with "Resolution note: " and, often, nothing after it. */
+const tidy = (details: string) => details.replace(/\.? Resolution note: ?$/, "");
+
 export function modelErrorFrom(err: unknown): ModelError {
   if (err instanceof ModelError) return err;
   const code = (err as { code?: unknown }).code;
   if (typeof code === "number") {
     const name = grpc.status[code] ?? String(code);
     return new ModelError(
-      `model call failed: ${name}: ${(err as { details?: string }).details ?? (err as Error).message}`,
+      `model call failed: ${name}: ${tidy((err as { details?: string }).details ?? (err as Error).message)}`,
       "status",
       RETRYABLE.has(code),
       code,

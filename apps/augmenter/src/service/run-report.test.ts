@@ -136,4 +136,19 @@ describe("formatSummary", () => {
     );
     expect(text).toMatch(/^failed files:\n {2}1721000001\.jsonl: boom$/m);
   });
+
+  it("an unreachable model: the pairs sent count every attempt, and the failed calls are named", () => {
+    const model = {
+      rpcs: 9,
+      pairsSent: 5_896,
+      failedRpcs: 9,
+      retries: 8,
+      callMs: 900,
+      pairsPerSecond: 589.6,
+    };
+    const text = formatSummary(report({ model }, [done(0)]));
+    expect(text).toMatch(
+      /^model\s+5,896 pairs sent in 9 calls \(590 pairs\/s\), 8 retries, 9 calls failed; 0 lookups joined a pending pair$/m,
+    );
+  });
 });

@@ -137,7 +137,8 @@ export function formatSummary(r: RunReport): string {
     ["cache hits", `L1 ${n(t.l1Hits)}, L2 ${n(t.l2Hits)} (${r.cache.l2})`],
     [
       "model",
-      `${n(r.model.pairsSent)} pairs in ${n(r.model.rpcs)} calls (${r.model.pairsPerSecond.toFixed(0)} pairs/s), ${n(r.model.retries)} retries; ${n(t.joinedPairs)} lookups joined a pending pair`,
+      // Every attempt counts: a failed call's pairs are sent again on each retry.
+      `${n(r.model.pairsSent)} pairs sent in ${n(r.model.rpcs)} calls (${r.model.pairsPerSecond.toFixed(0)} pairs/s), ${n(r.model.retries)} retries, ${n(r.model.failedRpcs)} calls failed; ${n(t.joinedPairs)} lookups joined a pending pair`,
     ],
     ["time in cache reads", `${s(t.cacheReadMs)} (L2, summed over files)`],
     [
