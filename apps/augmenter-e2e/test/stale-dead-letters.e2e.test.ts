@@ -144,6 +144,7 @@ describe("a local file still being written", () => {
 
       const mod = new LocalObjectStore(at("mod"));
       const etag = (await new LocalObjectStore(at("raw")).head(key))?.etag;
+      expect(etag).toMatch(/^[0-9a-f]{32}$/);
       const until = Date.now() + 30_000;
       while ((await mod.head(key))?.metadata["source-etag"] !== etag) {
         if (Date.now() > until) throw new Error(`no output for the whole file:\n${p.out()}\n${p.err()}`);

@@ -1,4 +1,15 @@
-import { appendFile, chmod, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
+import {
+  appendFile,
+  chmod,
+  link,
+  mkdir,
+  mkdtemp,
+  rename,
+  rm,
+  stat,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
@@ -54,7 +65,8 @@ describe("local object store: ETags identify a version of a file without reading
     for await (const o of again.list()) listed.push(o.etag);
     expect(listed).toEqual([etag]);
 
-    // The same bytes put again: a new version (a new file renamed into place).
+    // The same bytes put again: a new version (a new file renamed into place, a tick later).
+    await new Promise((r) => setTimeout(r, 20));
     expect((await store.put("1721183880.jsonl", "a\n")).etag).not.toBe(etag);
   });
 
@@ -115,6 +127,23 @@ describe("local object store: ETags identify a version of a file without reading
     const after = (await store.head("1721183880.jsonl"))!;
     expect(after.etag).not.toBe(etag);
     expect(after.metadata).toEqual({ "source-etag": "v1" });
+    await new Promise((r) => setTimeout(r, 20));
+    await link(join(root, "1721183880.jsonl"), join(root, "linked"));
+    const linked = (await store.head("1721183880.jsonl"))!;
+    expect(linked.etag).not.toBe(after.etag);
+    expect(linked.metadata).toEqual({ "source-etag": "v1" });
+  });
+
+  it("reads a side file it did not write as none: JSON null, not JSON, or a directory", async () => {
+    const store = new LocalObjectStore(root, { settleMs: 0 });
+    await writeFile(join(root, "a.jsonl"), "a\n");
+    await writeFile(join(root, "a.jsonl.meta.json"), "null");
+    await writeFile(join(root, "b.jsonl"), "b\n");
+    await writeFile(join(root, "b.jsonl.meta.json"), "{not json");
+    await writeFile(join(root, "c.jsonl"), "c\n");
+    await mkdir(join(root, "c.jsonl.meta.json"));
+    for (const key of ["a.jsonl", "b.jsonl", "c.jsonl"])
+      expect((await store.head(key))?.metadata, key).toEqual({});
   });
 
   it("reads a file in chunks that are each a whole buffer of their own, and says so", async () => {
@@ -183,7 +212,7 @@ describe("local object store: the settle rule for files placed by hand", () => {
     const written = (await store.head("1721183880.jsonl"))!;
     expect(written.metadata).toEqual({ k: "v" });
 
-    // Rewritten in place after the store wrote it: its side file is now older than its content.
+    // Rewritten in place after the store wrote it: its side file no longer matches its content.
     const later = new Date(Date.now() + 1000);
     await writeFile(join(root, "1721183880.jsonl"), "rewritten\n");
     await utimes(join(root, "1721183880.jsonl"), later, later);

@@ -30,6 +30,12 @@ const TMP_DIR = ".tmp";
  * place of a deleted one, is a new version. No inode number: some mounts (sshfs, CIFS) do not
  * keep them stable. The same bytes written again, copied in, or only `chmod`ed are a new
  * version too, processed again (from the warm cache).
+ *
+ * Times are as fine as the file system keeps them: a kernel tick (1–4 ms) before Linux 6.13, a
+ * second on ext3, HFS+ and some FUSE mounts. Two same-size writes within one tick share an
+ * ETag. A file placed by hand is listed only once it has been quiet for `settleMs` (2 s), so a
+ * later rewrite of a version already listed lands in a later tick; writes through `put` within
+ * one tick of each other are not told apart.
  */
 export function localFileEtag(s: Pick<BigIntStats, "size" | "mtimeNs" | "ctimeNs">): string {
   return createHash("sha256").update(`${s.size}:${s.mtimeNs}:${s.ctimeNs}`).digest("hex").slice(0, 32);
@@ -188,14 +194,16 @@ export class LocalObjectStore implements ObjectStore {
    * its side file).
    */
   private async sideFileOf(path: string, s: BigIntStats): Promise<SideFile | undefined> {
-    let side: Partial<SideFile>;
+    let side: Partial<SideFile> | null;
     try {
-      side = JSON.parse(await readFile(path + META_SUFFIX, "utf8")) as Partial<SideFile>;
+      side = JSON.parse(await readFile(path + META_SUFFIX, "utf8")) as Partial<SideFile> | null;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT" || err instanceof SyntaxError) return undefined;
+      // Not one this store wrote: none there, a directory by that name, or text that is not JSON.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "EISDIR" || err instanceof SyntaxError) return undefined;
       throw err;
     }
-    return side.stamp === contentStamp(s)
+    return typeof side === "object" && side !== null && side.stamp === contentStamp(s)
       ? { stamp: side.stamp, etag: side.etag ?? "", metadata: side.metadata ?? {} }
       : undefined;
   }
@@ -225,7 +233,10 @@ export class LocalObjectStore implements ObjectStore {
       await rename(tmp, target);
       // After the rename, which sets the status-change time. The side file follows, moved into
       // place whole too: until it is there (or if this process stops first) the file reads as
-      // one without metadata, never as the new bytes with the old version's metadata.
+      // one without metadata, not as the new bytes with the old version's metadata. (Two puts
+      // of one key at once may still cross: each stats whichever bytes are in place. The
+      // service never has two writers of one output version; two versions of one input
+      // processed at once by two workers could.)
       const s = await stat(target, { bigint: true });
       const side: SideFile = {
         stamp: contentStamp(s),
