@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { FileParser } from "../parse/file-parser";
 import type { ParsedChunk } from "../parse/parsed-chunk";
 import { ChunkError } from "./chunk-error";
-import { ChunkResolver } from "./chunk-resolver";
+import { ChunkResolver, spliceAnswers } from "./chunk-resolver";
 import { ShutdownError } from "./shutdown-error";
 import { FakeInference, fakeSeniority } from "./testing/fake-inference";
 
@@ -39,6 +39,14 @@ const seniorities = (output: Buffer) =>
     .split("\n")
     .filter(Boolean)
     .map((l) => (JSON.parse(l) as { seniority: number | null }).seniority);
+
+/** What the file processor does with a chunk: its answers, spliced into its output. */
+async function resolve(resolver: ChunkResolver, chunk: ParsedChunk, signal?: AbortSignal) {
+  const answers = await resolver.answer(chunk, signal);
+  const output = Buffer.from(chunk.output.buffer, chunk.output.byteOffset, chunk.output.length);
+  spliceAnswers(output, chunk.slots, answers.values);
+  return { ...answers, output, deadLines: chunk.deadLines };
+}
 
 /** A memory L2 that counts its round trips and the keys each carried. */
 class CountingL2 extends MemoryStore {
@@ -72,7 +80,7 @@ describe("ChunkResolver", () => {
       job(5, "Initech", "Manager"),
       job(6, "Globex", "Analyst"),
     ];
-    const r = await t.resolver.resolve(chunkOf(records));
+    const r = await resolve(t.resolver, chunkOf(records));
     expect(t.l2.reads).toEqual([3]); // one round trip, for the three distinct pairs L1 lacked
     expect(r.counts).toMatchObject({ outputLines: 6, l1Hits: 1, l2Hits: 1, modelPairs: 2, joinedPairs: 0 });
     expect(t.inference.requested.sort()).toEqual([manager.key, analyst.key].sort());
@@ -96,7 +104,7 @@ describe("ChunkResolver", () => {
     const order = [...pairs.keys()].reverse().flatMap((i) => [i, (i * 7) % 40]);
     const records = order.map((i, line) => job(line + 1, `Company ${i}`, `Title ${i}`));
 
-    const r = await t.resolver.resolve(chunkOf(records));
+    const r = await resolve(t.resolver, chunkOf(records));
     expect(seniorities(r.output)).toEqual(order.map((i) => answers.get((pairs[i] as Pair).key)));
     expect(r.counts).toMatchObject({ l1Hits: 14, l2Hits: 13, modelPairs: 13 });
   });
@@ -105,7 +113,7 @@ describe("ChunkResolver", () => {
     const inference = new FakeInference({ immediate: false, share: { modelCallMs: 5, cacheWriteMs: 1 } });
     const t = setup(inference);
     const theirs = inference.request(pairOf("Acme", "Engineer")); // another file's chunk
-    const mine = t.resolver.resolve(chunkOf([job(1, "Acme", "Engineer"), job(2, "Acme", "Designer")]));
+    const mine = resolve(t.resolver, chunkOf([job(1, "Acme", "Engineer"), job(2, "Acme", "Designer")]));
     await new Promise((r) => setImmediate(r)); // the lookup is done and both pairs are asked for
     inference.settle();
     const r = await mine;
@@ -117,7 +125,7 @@ describe("ChunkResolver", () => {
   it("rejects with a ChunkError carrying the model's failure", async () => {
     const cause = new Error("UNAVAILABLE: no connection (after 5 attempts)");
     const t = setup(new FakeInference({ fail: cause }));
-    const err = await t.resolver.resolve(chunkOf([job(1, "Acme", "Engineer")])).then(
+    const err = await resolve(t.resolver, chunkOf([job(1, "Acme", "Engineer")])).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -128,7 +136,7 @@ describe("ChunkResolver", () => {
   it("rejects with a ShutdownError when the service shuts down while the chunk waits on the model", async () => {
     const t = setup(new FakeInference({ immediate: false }));
     const ac = new AbortController();
-    const p = t.resolver.resolve(chunkOf([job(1, "Acme", "Engineer")]), ac.signal);
+    const p = resolve(t.resolver, chunkOf([job(1, "Acme", "Engineer")]), ac.signal);
     await new Promise((r) => setImmediate(r));
     ac.abort();
     await expect(p).rejects.toBeInstanceOf(ShutdownError);
@@ -142,7 +150,7 @@ describe("ChunkResolver", () => {
       { lookupInto: async () => ({ misses: [], l1Hits: 1, l2Hits: 0, l2ReadMs: 0 }) },
       t.inference,
     );
-    await expect(resolver.resolve(chunk)).rejects.toThrow(/no seniority resolved/);
+    await expect(resolve(resolver, chunk)).rejects.toThrow(/no seniority resolved/);
   });
 
   it("writes null for postings without a usable pair, by reason, and dead-letters what is not a posting", async () => {
@@ -156,7 +164,7 @@ describe("ChunkResolver", () => {
       "{oops}",
       job(7, "Acme", "Engineer"),
     ];
-    const r = await t.resolver.resolve(chunkOf(records));
+    const r = await resolve(t.resolver, chunkOf(records));
     expect(seniorities(r.output)).toEqual([
       null,
       null,

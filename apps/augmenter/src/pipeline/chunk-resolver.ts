@@ -55,13 +55,6 @@ export interface ChunkAnswers {
   timings: ChunkTimings;
 }
 
-/** What a chunk becomes: the caller writes it, in order, and adds it to the file's report. */
-export interface ResolvedChunk extends ChunkAnswers {
-  /** Output lines, each ending in `\n`, as UTF-8. */
-  output: Buffer;
-  deadLines: string[];
-}
-
 const DIGIT_0 = 48;
 
 /**
@@ -78,9 +71,9 @@ export function spliceAnswers(output: Uint8Array, slots: Int32Array, values: Uin
 }
 
 /**
- * The design's resolver: completes a parsed chunk by looking its distinct pairs up in L1, then
- * L2 (one round trip per chunk), asking the model for the rest, and writing each line's digit.
- * Stateless between chunks, so one serves every file.
+ * The design's resolver: answers a parsed chunk's distinct pairs by looking them up in L1, then
+ * L2 (one round trip per chunk), and asking the model for the rest; the file processor writes
+ * each line's digit with {@link spliceAnswers}. Stateless between chunks, so one serves every file.
  */
 export class ChunkResolver {
   constructor(
@@ -88,21 +81,10 @@ export class ChunkResolver {
     private readonly inference: PairInference,
   ) {}
 
-  /** Rejects with a {@link ChunkError}, or a {@link ShutdownError} when `signal` aborts a wait. */
-  async resolve(chunk: ParsedChunk, signal?: AbortSignal): Promise<ResolvedChunk> {
-    const answers = await this.answer(chunk, signal);
-    const output = Buffer.from(chunk.output.buffer, chunk.output.byteOffset, chunk.output.length);
-    try {
-      spliceAnswers(output, chunk.slots, answers.values);
-    } catch (err) {
-      throw new ChunkError(err);
-    }
-    return { ...answers, output, deadLines: chunk.deadLines };
-  }
-
   /**
    * The answers of a chunk's pairs, without splicing them. Keeps nothing of the chunk but its
-   * pair texts while it waits (its output may be spilled to disk meanwhile). Rejects as `resolve`.
+   * pair texts while it waits (its output may be spilled to disk meanwhile). Rejects with a
+   * {@link ChunkError}, or a {@link ShutdownError} when `signal` aborts a wait.
    * `onLookedUp` is told, once the cache tiers have answered, whether pairs went to the model.
    */
   answer(
