@@ -138,62 +138,67 @@ export class LocalObjectStore implements ObjectStore {
       keys.filter((k) => options.startAfter === undefined || k > options.startAfter),
     );
     for (const [key, s] of settled) {
-      const info = await this.head(key);
-      if (!info) continue;
-      yield { key, size: info.size, etag: info.etag, lastModified: s.mtime };
+      const { size, etag } = await this.headOf(this.path(key), s);
+      yield { key, size, etag, lastModified: s.mtime };
     }
   }
 
-  /** The keys (in order) whose files are whole: written by this store, or quiet for `settleMs`. */
-  private async settled(keys: string[]): Promise<Array<[string, Stats]>> {
-    const found: Array<[string, Stats]> = [];
-    const young = new Map<string, Stats>();
+  /**
+   * The keys (in order) whose files are whole, with their stat: written by this store, or quiet
+   * for `settleMs`.
+   */
+  private async settled(keys: string[]): Promise<Array<[string, BigIntStats]>> {
+    const found: Array<[string, BigIntStats]> = [];
+    const young = new Map<string, BigIntStats>();
     const now = this.clock.now();
     for (const key of keys) {
-      const s = await statOrUndefined(this.path(key));
-      if (!s) continue;
-      if (this.settleMs > 0 && now - s.mtimeMs < this.settleMs && !(await this.writtenWhole(key))) {
+      const path = this.path(key);
+      const s = await statOrUndefined(path, { bigint: true });
+      if (!s?.isFile()) continue;
+      // Not young: quiet long enough, or written by `put` as it is now (its side file says so).
+      if (
+        this.settleMs > 0 &&
+        now - Number(s.mtimeMs) < this.settleMs &&
+        (await this.metadataOf(path, s)) === undefined
+      ) {
         young.set(key, s);
       }
       found.push([key, s]);
     }
     if (young.size === 0) return found;
     // One wait for all of them, capped (a clock skewed into the future must not stall listing).
-    const newest = Math.max(...[...young.values()].map((s) => s.mtimeMs));
+    const newest = Math.max(...[...young.values()].map((s) => Number(s.mtimeMs)));
     await this.clock.sleep(Math.min(this.settleMs, newest + this.settleMs - now));
-    const quiet = new Set<string>();
+    const quiet = new Map<string, BigIntStats>();
     for (const [key, before] of young) {
-      const s = await statOrUndefined(this.path(key));
-      if (s && s.mtimeMs === before.mtimeMs && s.size === before.size) quiet.add(key);
+      const s = await statOrUndefined(this.path(key), { bigint: true });
+      if (s && s.mtimeNs === before.mtimeNs && s.size === before.size) quiet.set(key, s);
     }
-    return found.filter(([key]) => !young.has(key) || quiet.has(key));
-  }
-
-  /**
-   * Whether `put` wrote this file as it is now: its side file names the file's current contents.
-   * A file rewritten by hand since (or placed over one the store wrote) is not.
-   */
-  private async writtenWhole(key: string): Promise<boolean> {
-    const path = this.path(key);
-    const s = await statOrUndefined(path, { bigint: true });
-    return s !== undefined && (await this.sideFileOf(path, s)) !== undefined;
+    return found.flatMap(([key, s]): Array<[string, BigIntStats]> => {
+      if (!young.has(key)) return [[key, s]];
+      const after = quiet.get(key);
+      return after ? [[key, after]] : [];
+    });
   }
 
   async head(key: string): Promise<ObjectHead | undefined> {
     const path = this.path(key);
     const s = await statOrUndefined(path, { bigint: true });
-    if (!s?.isFile()) return undefined;
-    const etag = localFileEtag(s);
-    return { size: Number(s.size), etag, metadata: (await this.sideFileOf(path, s))?.metadata ?? {} };
+    return s?.isFile() ? this.headOf(path, s) : undefined;
+  }
+
+  /** The head of the file at `path`, whose stat is `s`. */
+  private async headOf(path: string, s: BigIntStats): Promise<ObjectHead> {
+    return { size: Number(s.size), etag: localFileEtag(s), metadata: (await this.metadataOf(path, s)) ?? {} };
   }
 
   /**
-   * The side file `put` wrote for the contents `s` describes, or none: a file placed by hand has
-   * no side file, and one whose stamp is not the file's describes other contents (the file was
-   * rewritten by hand since, or `put` stopped between moving the file into place and writing
-   * its side file).
+   * The metadata of the side file `put` wrote for the contents `s` describes, or none when `put`
+   * did not write the file as it is now: a file placed by hand has no side file, and one whose
+   * stamp is not the file's describes other contents (the file was rewritten by hand since, or
+   * `put` stopped between moving the file into place and writing its side file).
    */
-  private async sideFileOf(path: string, s: BigIntStats): Promise<SideFile | undefined> {
+  private async metadataOf(path: string, s: BigIntStats): Promise<Record<string, string> | undefined> {
     let side: Partial<SideFile> | null;
     try {
       side = JSON.parse(await readFile(path + META_SUFFIX, "utf8")) as Partial<SideFile> | null;
@@ -204,7 +209,7 @@ export class LocalObjectStore implements ObjectStore {
       throw err;
     }
     return typeof side === "object" && side !== null && side.stamp === contentStamp(s)
-      ? { stamp: side.stamp, etag: side.etag ?? "", metadata: side.metadata ?? {} }
+      ? (side.metadata ?? {})
       : undefined;
   }
 
