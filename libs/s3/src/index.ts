@@ -1,4 +1,4 @@
-export { assertSafeKey, handingOverChunks, handsOverChunks } from "./object-store";
+export { assertSafeKey, handingOverChunks, handsOverChunks, releaseChunk } from "./object-store";
 export type { ObjectHead, ObjectInfo, ObjectStore, PutOptions } from "./object-store";
 // S3ObjectStore and createS3Client are at "@rl/s3/s3-object-store": importing them loads the AWS
 // SDK, which openObjectStore does only for an s3:// URI.

@@ -4,6 +4,8 @@ import {
   link,
   mkdir,
   mkdtemp,
+  readFile,
+  readdir,
   rename,
   rm,
   stat,
@@ -12,9 +14,10 @@ import {
 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { LocalObjectStore, type Clock } from "./local-object-store";
-import { handsOverChunks } from "./object-store";
+import { handingOverChunks, handsOverChunks } from "./object-store";
 
 /** A clock that moves only when slept on; `during` runs inside the sleep, as a writer would. */
 class FakeClock implements Clock {
@@ -158,6 +161,48 @@ describe("local object store: ETags identify a version of a file without reading
     for (const c of chunks) expect([c.byteOffset, c.byteLength]).toEqual([0, c.buffer.byteLength]);
     expect(new Set(chunks.map((c) => c.buffer)).size).toBe(3);
     expect(Buffer.concat(chunks).equals(content)).toBe(true);
+  });
+
+  it("writes a handed-over body whole and frees each large chunk once written; leaves other bodies' chunks alone", async () => {
+    const store = new LocalObjectStore(root);
+    /** Chunks over buffers of their own, larger than the buffer as an output chunk is, and one small. */
+    const chunks = () =>
+      [300_000, 70_000, 1_000].map((n, i) =>
+        Buffer.allocUnsafeSlow(n + 100)
+          .fill(97 + i)
+          .subarray(0, n),
+      );
+    const write = async (key: string, parts: Buffer[], handOver: boolean) => {
+      const body = new PassThrough();
+      const put = store.put(key, handOver ? handingOverChunks(body) : body, { metadata: { a: "1" } });
+      for (const c of parts) body.write(c);
+      body.end();
+      return put;
+    };
+    const expected = Buffer.concat(chunks());
+
+    const handed = chunks();
+    await write("handed.jsonl", handed, true);
+    expect((await readFile(join(root, "handed.jsonl"))).equals(expected)).toBe(true);
+    expect((await store.head("handed.jsonl"))?.metadata).toEqual({ a: "1" });
+    // The two large chunks' memory is gone (their buffers detached); the small one is kept.
+    expect(handed.map((c) => c.buffer.byteLength)).toEqual([0, 0, 1_100]);
+
+    const kept = chunks();
+    await write("kept.jsonl", kept, false);
+    expect((await readFile(join(root, "kept.jsonl"))).equals(expected)).toBe(true);
+    expect(kept.map((c) => c.buffer.byteLength)).toEqual([300_100, 70_100, 1_100]);
+  });
+
+  it("writes nothing when a handed-over body fails midway", async () => {
+    const store = new LocalObjectStore(root);
+    const body = handingOverChunks(new PassThrough());
+    const put = store.put("failed.jsonl", body);
+    body.write(Buffer.alloc(100_000, "x"));
+    setTimeout(() => body.destroy(new Error("the producer failed")), 20);
+    await expect(put).rejects.toThrow("the producer failed");
+    expect(await store.head("failed.jsonl")).toBeUndefined();
+    expect(await readdir(join(root, ".tmp"))).toEqual([]);
   });
 
   it("has no head for a missing key or a directory", async () => {

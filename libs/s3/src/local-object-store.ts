@@ -1,14 +1,16 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, type BigIntStats, type Stats } from "node:fs";
-import { readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pathToFileURL } from "node:url";
 import { makeDirectory } from "@rl/cli";
 import {
   assertSafeKey,
   handingOverChunks,
+  handsOverChunks,
+  releaseChunk,
   type ObjectHead,
   type ObjectInfo,
   type ObjectStore,
@@ -233,7 +235,7 @@ export class LocalObjectStore implements ObjectStore {
     try {
       const source =
         typeof body === "string" || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
-      await pipeline(source, createWriteStream(tmp));
+      await pipeline(source, handsOverChunks(source) ? releasingFileWriter(tmp) : createWriteStream(tmp));
       makeDirectory(dirname(target));
       await rename(tmp, target);
       // After the rename, which sets the status-change time. The side file follows, moved into
@@ -266,6 +268,53 @@ export class LocalObjectStore implements ObjectStore {
   async probe(): Promise<void> {
     const s = await statOrUndefined(this.root);
     if (s && !s.isDirectory()) throw new Error(`${this.location} is not a directory`);
+  }
+}
+
+/**
+ * A file writer for a body marked by `handingOverChunks` (the service's outputs): it frees each
+ * chunk's memory as soon as the chunk is on disk (`releaseChunk`), where a file stream would
+ * leave it for the garbage collector. One write at a time, each written whole.
+ */
+function releasingFileWriter(path: string): Writable {
+  let fh: FileHandle | undefined;
+  return new Writable({
+    highWaterMark: 1 << 20,
+    construct(done) {
+      open(path, "w").then((h) => {
+        fh = h;
+        done();
+      }, done);
+    },
+    write(chunk: Buffer, _encoding, done) {
+      writeAll(fh as FileHandle, chunk).then(() => {
+        releaseChunk(chunk);
+        done();
+      }, done);
+    },
+    final(done) {
+      const h = fh as FileHandle;
+      fh = undefined;
+      h.close().then(() => done(), done);
+    },
+    destroy(err, done) {
+      const h = fh;
+      fh = undefined;
+      if (!h) return done(err);
+      h.close().then(
+        () => done(err),
+        () => done(err),
+      );
+    },
+  });
+}
+
+async function writeAll(fh: FileHandle, bytes: Buffer): Promise<void> {
+  for (let at = 0; at < bytes.length;) {
+    const { bytesWritten } = await fh.write(bytes, at, bytes.length - at);
+    if (bytesWritten <= 0)
+      throw new Error(`writing a file: no progress after ${at} of ${bytes.length} bytes`);
+    at += bytesWritten;
   }
 }
 

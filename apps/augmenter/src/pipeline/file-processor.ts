@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { PassThrough, pipeline } from "node:stream";
 import { createGzip } from "node:zlib";
 import type { PairRules } from "@rl/cache";
-import { handsOverChunks, type ObjectInfo, type ObjectStore } from "@rl/s3";
+import { handingOverChunks, handsOverChunks, type ObjectInfo, type ObjectStore } from "@rl/s3";
 import { deadLetterKey, sourceStamp } from "../ledger/output-ledger";
 import type { ParseSession, ParseStage } from "../parse/parse-stage";
 import type { ParsedChunk } from "../parse/parsed-chunk";
@@ -122,7 +122,9 @@ export async function processFile(
   const openOutput = () => {
     if (!output) {
       const out = new PassThrough({ highWaterMark: 1 << 20 });
-      const outBody: Readable = gz ? pipeline(out, createGzip(), () => {}) : out;
+      // Each chunk of output is a buffer of its own, read again by nothing once written: the
+      // store may free it then (gzip's output is not: its chunks share zlib's buffers).
+      const outBody: Readable = gz ? pipeline(out, createGzip(), () => {}) : handingOverChunks(out);
       const upload = deps.mod.put(info.key, outBody, {
         contentType: gz ? "application/gzip" : "application/x-ndjson",
         metadata: {
@@ -208,7 +210,9 @@ export async function processFile(
       const bytes = await f.read(s.at, start + s.slotBytes + s.deadBytes);
       const out = bytes.subarray(0, s.outputBytes);
       spliceAnswers(out, new Int32Array(bytes.buffer, bytes.byteOffset + start, s.slotBytes / 4), r.values);
-      await write(out, s.deadBytes > 0 ? bytes.subarray(start + s.slotBytes) : undefined);
+      // The dead letters copied: the output's buffer is handed over to its store, which may free
+      // it before the dead letters' store has read them.
+      await write(out, s.deadBytes > 0 ? Buffer.from(bytes.subarray(start + s.slotBytes)) : undefined);
       fold(report, r, s.deadLetters);
     }
   };

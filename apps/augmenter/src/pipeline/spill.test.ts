@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { MemoryStore, TwoTierCache } from "@rl/cache";
+import { LocalObjectStore } from "@rl/s3";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ByteBudget } from "./byte-budget";
 import { FileError } from "./file-error";
@@ -102,6 +103,38 @@ describe("processFile with a spill space", () => {
     expect(report.modelPairs).toBe(ref.report.modelPairs);
     expect(space.inUse).toBe(0);
     expect(space.openFiles).toBe(0);
+  });
+
+  it("keeps a spilled file's dead letters whole when its output's store frees each chunk it writes", async () => {
+    // Dead letters share a buffer with the output when read back from the spill; a local store
+    // frees an output chunk once written, and the dead letters' store here reads them later.
+    const pad = `,"pad":"${"p".repeat(500)}"}`;
+    const lines = LINES.map((l, i) => (i % 40 === 7 ? `not JSON ${"y".repeat(2000)}` : l.replace(/}$/, pad)));
+    const inference = new FakeInference({ immediate: false });
+    const t = makeDeps({
+      inference,
+      spill: new SpillSpace(dir, 1 << 30),
+      chunkRecords: 200,
+      readChunkBytes: 1 << 20,
+    });
+    const modDir = join(dir, "mod");
+    const mod = new LocalObjectStore(modDir);
+    t.deps.mod = mod;
+    t.deps.errors = {
+      ...t.errors,
+      put: async (...args) => {
+        await new Promise((r) => setTimeout(r, 200));
+        return t.errors.put(...args);
+      },
+    };
+    const info = await t.upload(KEY, lines);
+    const report = await answerUntil(inference, processFile(t.deps, info));
+    expect(report.spilledBytes).toBeGreaterThan(0);
+
+    const ref = await reference(KEY, lines);
+    expect(readFileSync(join(modDir, KEY)).equals(ref.out as Buffer)).toBe(true);
+    expect(report.deadLetters).toBeGreaterThan(10);
+    expect(t.errors.text(KEY)).toBe(ref.dead);
   });
 
   it("never spills a file whose pairs L2 has (an L2 round trip is not a wait on the model)", async () => {
