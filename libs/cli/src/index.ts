@@ -10,3 +10,4 @@ export { EXIT, describeError, quietRuntimeNotice, runMain } from "./run-main";
 export { defaultCacheUrl, defaultDataDir } from "./data-dir";
 export { readOptionFile } from "./read-option-file";
 export { makeDirectory } from "./make-directory";
+export { freeArrayBuffer } from "./free-memory";

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { freeArrayBuffer } from "@rl/cli";
 
 const HANDS_OVER = Symbol("handsOverChunks");
 
@@ -16,20 +17,12 @@ export function handingOverChunks<T extends Readable>(body: T): T {
 
 /**
  * Frees the memory of a chunk of a body marked by {@link handingOverChunks}, which its consumer
- * has written and holds no more: at once (Node >= 21, `ArrayBuffer.prototype.transfer`), or at
- * the next young-generation collection (Node 20: the memory moves to a new, unreferenced
- * ArrayBuffer). Otherwise a spent chunk whose buffer object had outlived two young collections
- * waits for a full collection, which V8 starts only once ~64 MiB of such memory has piled up:
- * on the warm path that was 50-60 MiB of the peak RSS. Chunks smaller than 64 KiB are left
- * alone (never worth it, and a small Buffer may be a view of Node's shared pool).
+ * has written and holds no more (see `freeArrayBuffer`). Left to the garbage collector, spent
+ * output chunks were 50-60 MiB of the warm path's peak RSS. Chunks smaller than 64 KiB are
+ * left alone (never worth it, and a small Buffer may be a view of Node's shared pool).
  */
 export function releaseChunk(chunk: Uint8Array): void {
-  const buf = chunk.buffer;
-  if (!(buf instanceof ArrayBuffer) || chunk.byteLength < 64 * 1024) return;
-  const own = buf as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer; detached?: boolean };
-  if (own.detached === true) return;
-  if (typeof own.transfer === "function") own.transfer(0);
-  else structuredClone(buf, { transfer: [buf] });
+  if (chunk.buffer instanceof ArrayBuffer && chunk.byteLength >= 64 * 1024) freeArrayBuffer(chunk.buffer);
 }
 
 /** Whether `body` was marked by {@link handingOverChunks}. */

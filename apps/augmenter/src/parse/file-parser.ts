@@ -4,6 +4,7 @@ import { LineSplitter, type RawLine } from "../records/line-reader";
 import { inspectPosting } from "../records/posting";
 import { RecordAssembler, type AssembledRecord } from "../records/record-assembler";
 import { SplicedOutput } from "../records/spliced-output";
+import { DistinctCounter } from "./distinct-counter";
 import type { KnownAnswers } from "./known-answers";
 import type { ParseOptions, ParsedChunk, ParsedEnd } from "./parsed-chunk";
 
@@ -48,7 +49,7 @@ export class FileParser {
   private readonly splitter: LineSplitter;
   private readonly assembler: RecordAssembler;
   private readonly assembled: AssembledRecord[] = [];
-  private readonly distinct = new Set<string>();
+  private readonly distinct: DistinctCounter;
   private chunk: ChunkBuilder;
   /** Bytes of the lines handed to the assembler since the last chunk was cut. */
   private consumed = 0;
@@ -63,6 +64,7 @@ export class FileParser {
     private readonly session = 0,
   ) {
     this.splitter = new LineSplitter(o.limits.maxRecordBytes);
+    this.distinct = new DistinctCounter(o.maxDistinctTracked);
     this.assembler = new RecordAssembler(o.limits);
     this.chunk = this.newChunk();
   }
@@ -113,7 +115,7 @@ export class FileParser {
     const last = this.cut();
     if (last) chunks.push(last);
     const distinctPairs = this.distinct.size;
-    this.distinct.clear();
+    this.distinct.dispose();
     return { chunks, blankLines: this.assembler.blankLines, distinctPairs };
   }
 
@@ -170,7 +172,7 @@ export class FileParser {
         c.knownHits += 1;
       }
       c.pairIndex.set(key, i);
-      if (this.distinct.size < this.o.maxDistinctTracked) this.distinct.add(key);
+      this.distinct.add(key);
     }
     if (i < 0) c.output.add(v.text, -i, v.empty);
     else c.addSlot(c.output.addPending(v.text, v.empty), i);

@@ -121,11 +121,12 @@ describe("processFile with a spill space", () => {
     const mod = new LocalObjectStore(modDir);
     t.deps.mod = mod;
     t.deps.errors = {
-      ...t.errors,
       put: async (...args) => {
         await new Promise((r) => setTimeout(r, 200));
         return t.errors.put(...args);
       },
+      head: (key) => t.errors.head(key),
+      delete: (key) => t.errors.delete(key),
     };
     const info = await t.upload(KEY, lines);
     const report = await answerUntil(inference, processFile(t.deps, info));
