@@ -33,4 +33,13 @@ describe("SplicedOutput", () => {
     for (const [t, v, e] of many) out.add(t, v, e);
     expect(out.bytes().equals(Buffer.from(asStrings(many), "utf8"))).toBe(true);
   });
+
+  it("leaves a view it gave out readable when it grows afterwards", () => {
+    const out = new SplicedOutput(100_000);
+    const first: [string, number, boolean] = [`{"t":"${"a".repeat(90_000)}"}`, 3, false];
+    out.add(...first);
+    const view = out.bytes();
+    out.add(`{"t":"${"b".repeat(200_000)}"}`, 4, false); // grows past 100,000
+    expect(view.toString("utf8")).toBe(asStrings([first]));
+  });
 });

@@ -1,3 +1,4 @@
+import { freeArrayBuffer } from "@rl/cli";
 import { spliceSeniority } from "./posting";
 
 /** `,"seniority":N}\n` for N = 1..7 (index N) and null (index 0), and the same without the comma. */
@@ -20,6 +21,8 @@ const CLOSE = 125; // "}"
 export class SplicedOutput {
   private buf: Buffer;
   private at = 0;
+  /** Set once {@link bytes} has given out a view: the buffer is then never freed here. */
+  private viewed = false;
 
   /** `expectedBytes`: what the lines will take if their text is ASCII (it grows if not). */
   constructor(expectedBytes: number) {
@@ -70,6 +73,7 @@ export class SplicedOutput {
 
   /** The lines written so far (a view of the buffer, not a copy). */
   bytes(): Buffer {
+    this.viewed = true;
     return this.buf.subarray(0, this.at);
   }
 
@@ -87,6 +91,9 @@ export class SplicedOutput {
     if (need <= free) return;
     const grown = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + need + extra));
     this.buf.copy(grown, 0, 0, this.at);
+    // Freed now: the outgrown buffer has lived as long as the chunk, past two young collections,
+    // and would wait for a full one (with big lines, 40-80 MiB in a parse thread at its peak).
+    if (!this.viewed) freeArrayBuffer(this.buf.buffer as ArrayBuffer);
     this.buf = grown;
   }
 }
