@@ -85,7 +85,7 @@ describe("resource bounds", () => {
       augmenterEnv(env, s, {
         HTTP_PORT: "-1",
         FILE_CONCURRENCY: "4",
-        NODE_OPTIONS: "--max-old-space-size=256 --max-semi-space-size=16",
+        NODE_OPTIONS: "--max-old-space-size=256",
       }),
       bundle,
     );
