@@ -9,4 +9,12 @@ describe("freeArrayBuffer", () => {
     expect([buf.byteLength, view.length]).toEqual([0, 0]);
     expect(() => freeArrayBuffer(buf)).not.toThrow();
   });
+
+  it("leaves a buffer that cannot be detached as it is", async () => {
+    const { markAsUntransferable } = await import("node:worker_threads");
+    const buf = new ArrayBuffer(1024);
+    markAsUntransferable(buf);
+    freeArrayBuffer(buf);
+    expect(buf.byteLength).toBe(1024);
+  });
 });

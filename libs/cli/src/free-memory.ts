@@ -8,6 +8,10 @@
 export function freeArrayBuffer(buffer: ArrayBuffer): void {
   const b = buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer; detached?: boolean };
   if (b.detached === true || b.byteLength === 0) return;
-  if (typeof b.transfer === "function") b.transfer(0);
-  else structuredClone(b, { transfer: [b] });
+  try {
+    if (typeof b.transfer === "function") b.transfer(0);
+    else structuredClone(b, { transfer: [b] });
+  } catch {
+    // Not detachable (Node marks some buffers so, e.g. its Buffer pool): left to the collector.
+  }
 }
