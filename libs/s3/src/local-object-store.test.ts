@@ -15,6 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
+import { freeArrayBuffer } from "@rl/cli";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { LocalObjectStore, type Clock } from "./local-object-store";
 import { handingOverChunks, handsOverChunks } from "./object-store";
@@ -203,6 +204,19 @@ describe("local object store: ETags identify a version of a file without reading
     await expect(put).rejects.toThrow("the producer failed");
     expect(await store.head("failed.jsonl")).toBeUndefined();
     expect(await readdir(join(root, ".tmp"))).toEqual([]);
+  });
+
+  it("fails, not hangs, when a handed-over chunk is freed before the store has written it", async () => {
+    const store = new LocalObjectStore(root);
+    const body = handingOverChunks(new PassThrough());
+    const put = store.put("broken.jsonl", body);
+    const [a, b] = [Buffer.alloc(100_000, "a"), Buffer.alloc(100_000, "b")];
+    body.write(a);
+    body.write(b);
+    freeArrayBuffer(b.buffer as ArrayBuffer); // what a producer breaking the marker's promise does
+    body.end();
+    await expect(put).rejects.toThrow("a handed-over chunk was freed before it was written");
+    expect(await store.head("broken.jsonl")).toBeUndefined();
   });
 
   it("has no head for a missing key or a directory", async () => {

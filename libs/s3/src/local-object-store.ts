@@ -287,6 +287,10 @@ function releasingFileWriter(path: string): Writable {
       }, done);
     },
     write(chunk: Buffer, _encoding, done) {
+      // A stream never passes on an empty chunk: this one was freed while queued, by a producer
+      // that broke the marker's promise. Failing beats a write that never finishes.
+      if (chunk.byteLength === 0)
+        return done(new Error("a handed-over chunk was freed before it was written (internal error)"));
       writeAll(fh as FileHandle, chunk).then(() => {
         releaseChunk(chunk);
         done();

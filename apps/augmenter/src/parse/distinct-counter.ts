@@ -12,7 +12,6 @@ import { freeArrayBuffer } from "@rl/cli";
 export class DistinctCounter {
   private slots = new Float64Array(1024);
   private count = 0;
-  private disposed = false;
 
   /** `limit`: strings counted at most; the count stops growing there (memory bound). */
   constructor(private readonly limit: number) {}
@@ -22,7 +21,8 @@ export class DistinctCounter {
   }
 
   add(text: string): void {
-    if (this.count >= this.limit || this.disposed) return;
+    // A freed table is empty: nothing more is counted (and probing it would never end).
+    if (this.count >= this.limit || this.slots.length === 0) return;
     const h = hash52(text);
     // Load factor at most 1/2, so probing is short; 0 marks a free slot (hash52 is never 0).
     if (2 * (this.count + 1) > this.slots.length) this.grow();
@@ -50,8 +50,8 @@ export class DistinctCounter {
 
   /** Frees the table; the count stays as it is (nothing added after this counts). */
   dispose(): void {
-    this.disposed = true;
     freeArrayBuffer(this.slots.buffer);
+    this.slots = new Float64Array(0);
   }
 }
 
