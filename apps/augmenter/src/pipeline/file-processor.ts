@@ -2,7 +2,6 @@ import type { Readable } from "node:stream";
 import { PassThrough, pipeline } from "node:stream";
 import { createGzip } from "node:zlib";
 import type { PairRules } from "@rl/cache";
-import { freeArrayBuffer } from "@rl/cli";
 import { handingOverChunks, handsOverChunks, type ObjectInfo, type ObjectStore } from "@rl/s3";
 import { deadLetterKey, sourceStamp } from "../ledger/output-ledger";
 import type { ParseSession, ParseStage } from "../parse/parse-stage";
@@ -196,11 +195,6 @@ export async function processFile(
       answered,
     });
     report.spilledBytes += pad4(chunk.output.length) + slots.length + deadLines.length;
-    // On disk now, and read back into a buffer of its own: this memory is freed at once rather
-    // than at a full collection (the chunk's buffers are its own; nothing else reads them).
-    // Last: every length above is read from these views, which read as empty once freed.
-    freeArrayBuffer(chunk.output.buffer as ArrayBuffer);
-    freeArrayBuffer(chunk.slots.buffer as ArrayBuffer);
     deps.budget.give(holder, bytes);
   };
   /** Writes the spilled chunks once all are answered (the file's place given up meanwhile). */
