@@ -136,6 +136,16 @@ describe("errors name their cause, without a stack trace", () => {
     expect(r.err).toMatch(/s3:\/\/no-such-bucket-here\/raw\/: the bucket does not exist/);
   }, 60_000);
 
+  it("augmenter: a local raw directory that does not exist stops run at once (exit 2, naming it)", async () => {
+    const s = await scenario(env);
+    const missing = join(env.dir, "no-such-raw-dir");
+    const r = await augmenter(["run"], augmenterEnv(env, s, { RAW_URI: missing }));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`--raw-uri (or RAW_URI): file://${missing}/ does not exist: create it`);
+    expect(r.out).not.toMatch(/files/);
+    noStack(r.err);
+  }, 60_000);
+
   it("augmenter: an unreachable memcached or an unusable LMDB path fails at start, before any file", async () => {
     const s = await scenario(env);
     await s.store("raw").put("1721183880.jsonl", '{"company":"Acme","title":"CEO"}\n');

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { ConfigError, readOptionFile, type OptionValues } from "@rl/cli";
 import { TwoTierCache, storageNamespace } from "@rl/cache";
 import { openCache } from "./open-cache";
-import { checkStore, openObjectStore, type ObjectStore } from "@rl/s3";
+import { LocalObjectStore, checkStore, openObjectStore, type ObjectStore } from "@rl/s3";
 import { defaultErrorsUri, type AUGMENTER_OPTIONS } from "./config";
 import { pairRulesOf } from "./pair-rules";
 import { CoordinationFailures, InferenceScheduler, LocalPacer, SharedPacer, type Pacer } from "./inference";
@@ -59,7 +59,14 @@ async function openStore(flag: string, env: string, uri: string, o: AugmenterCon
 export async function createAugmenter(
   o: AugmenterConfig,
   log: Logger,
-  { checkStores = true }: { checkStores?: boolean } = {},
+  {
+    checkStores = true,
+    rawMustExist = false,
+  }: {
+    checkStores?: boolean;
+    /** A local raw directory that does not exist is a configuration error (`run`: nothing to do, ever). */
+    rawMustExist?: boolean;
+  } = {},
 ): Promise<AugmenterInstance> {
   const errorsUri = o.errorsUri ?? defaultErrorsUri(o.modUri);
   // Before anything is opened: overlapping locations overwrite inputs or reprocess outputs.
@@ -79,6 +86,13 @@ export async function createAugmenter(
   const errors = await openStore("errors-uri", "ERRORS_URI", errorsUri, o);
   // Before any work: a wrong endpoint, bucket or credential is said once, naming its setting.
   if (checkStores) await Promise.all([raw, mod].map((store) => checkStore(store, o.s3Endpoint)));
+  // A mistyped local path would otherwise list nothing, and a run would report 0 files, exit 0.
+  if (checkStores && raw instanceof LocalObjectStore && !(await raw.exists())) {
+    const problem = `--raw-uri (or RAW_URI): ${raw.location} does not exist`;
+    if (rawMustExist)
+      throw new ConfigError(`${problem}: create it, or point it at the directory the postings are in`);
+    log.warn(`${problem} yet: polling it until it appears`);
+  }
 
   // `cache warm` writes no output: it spills nothing, and its directory is not checked.
   const spill = checkStores ? await openSpillSpace(o, log) : undefined;

@@ -121,7 +121,9 @@ async function main(): Promise<number> {
   // A batch run binds the metrics port only when asked: overlapping runs (cron plus a manual
   // run) must not fail over a port neither needs.
   const httpAsked = serving || sources.httpPort !== "default";
-  const { augmenter, close } = await createAugmenter(httpAsked ? o : { ...o, httpPort: -1 }, log);
+  const { augmenter, close } = await createAugmenter(httpAsked ? o : { ...o, httpPort: -1 }, log, {
+    rawMustExist: !serving,
+  });
   if (serving) {
     const onSignal = (signal: string) => {
       log.info({ signal }, "shutting down: taking no new file, finishing files in flight");

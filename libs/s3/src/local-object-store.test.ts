@@ -219,6 +219,13 @@ describe("local object store: ETags identify a version of a file without reading
     expect(await store.head("broken.jsonl")).toBeUndefined();
   });
 
+  it("says whether its directory exists (a file in its place is not one)", async () => {
+    expect(await new LocalObjectStore(join(root, "not-yet")).exists()).toBe(false);
+    expect(await new LocalObjectStore(root).exists()).toBe(true);
+    await writeFile(join(root, "a-file"), "x");
+    expect(await new LocalObjectStore(join(root, "a-file")).exists()).toBe(false);
+  });
+
   it("has no head for a missing key or a directory", async () => {
     await mkdir(join(root, "dir.jsonl"));
     const store = new LocalObjectStore(root);

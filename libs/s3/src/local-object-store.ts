@@ -264,6 +264,11 @@ export class LocalObjectStore implements ObjectStore {
     await rm(this.path(key) + META_SUFFIX, { force: true });
   }
 
+  /** Whether the store's directory exists (a store whose directory does not lists nothing). */
+  async exists(): Promise<boolean> {
+    return (await statOrUndefined(this.root))?.isDirectory() === true;
+  }
+
   /** A directory not created yet answers (listing it finds nothing, writing creates it). */
   async probe(): Promise<void> {
     const s = await statOrUndefined(this.root);
